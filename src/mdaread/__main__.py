@@ -1,0 +1,5 @@
+import sys
+
+from mdaread.cli import main
+
+sys.exit(main())

@@ -1,0 +1,89 @@
+"""`mdaread …`: the command line. Subcommands live in `mdaread.commands`, one module each.
+
+Errors for bad input are one line on stderr (``mdaread: error: …``) with exit status 2; set
+``MDAREAD_DEBUG=1`` to see the traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from mdaread import __version__
+from mdaread.errors import MdareadError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mdaread",
+        description="Workstation for MD Anderson bone response reads in spine metastasis trials.",
+    )
+    parser.add_argument("--version", action="version", version=f"mdaread {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import mdaread.commands as commands_package
+
+    for module_info in sorted(pkgutil.iter_modules(commands_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"mdaread.commands.{module_info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def print_json(payload: Any) -> None:
+    """Write a --json payload to stdout (stable key order as built, UTF-8, no NaN)."""
+    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+
+
+def error(message: str) -> None:
+    """One line on stderr, the way every command reports bad input."""
+    sys.stderr.write(f"mdaread: error: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        if args.command is None and "gui" in _command_names(parser):
+            args = parser.parse_args(["gui", *(argv or [])])
+            func = args.func
+        else:
+            parser.print_help()
+            return EXIT_OK
+    try:
+        return int(func(args) or EXIT_OK)
+    except MdareadError as exc:
+        error(str(exc))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug, not bad input: still one line unless debugging
+        if os.environ.get("MDAREAD_DEBUG"):
+            raise
+        error(f"unexpected {type(exc).__name__}: {exc} (set MDAREAD_DEBUG=1 for the traceback)")
+        return EXIT_BAD_INPUT
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

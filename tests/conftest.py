@@ -1,0 +1,27 @@
+"""Test set-up shared by every test: Qt offscreen, paths to the shared real DICOM."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TESTDATA = (REPO_ROOT.parent / "shared" / "testdata").resolve()
+SAMPLE_DICOM = REPO_ROOT / "sample_dicom"
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """../shared/testdata (real DICOM from scanners); skips the test when it is absent."""
+    if not TESTDATA.is_dir():
+        pytest.skip(f"real test data not found at {TESTDATA}")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
