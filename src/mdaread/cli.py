@@ -32,8 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     import mdaread.commands as commands_package
 
-    for module_info in sorted(pkgutil.iter_modules(commands_package.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"mdaread.commands.{module_info.name}")
+    names = sorted(m.name for m in pkgutil.iter_modules(commands_package.__path__))
+    for name in names:
+        module = importlib.import_module(f"mdaread.commands.{name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
