@@ -202,7 +202,7 @@ def _build_plane(
         shape=(int(n[a_row]), int(n[a_col])),
         n_slices=int(n[a_slice]),
         display_to_world=d2w,
-        world_to_display=np.linalg.inv(d2w),
+        world_to_display=np.asarray(np.linalg.inv(d2w), dtype=np.float64),
         pixel_mm=(float(np.linalg.norm(col_vec)), float(np.linalg.norm(row_vec))),
         slice_mm=float(np.linalg.norm(d2w[:3, 2])),
         labels=labels,
