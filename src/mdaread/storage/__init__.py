@@ -1,0 +1,87 @@
+"""The trial workspace: one SQLite file (the only package importing sqlite3), an audit trail.
+
+Public API (see docs/storage.md)::
+
+    from mdaread.storage import Actor, open_workspace, create_workspace
+    with open_workspace("W") as ws:
+        ws.list_subjects(Actor("dm", "data_manager"))
+"""
+
+from mdaread.storage.audit import verify_chain
+from mdaread.storage.errors import (
+    ImmutableRecord,
+    NotAWorkspace,
+    PermissionDenied,
+    RecordNotFound,
+    SchemaTooNew,
+    WorkspaceBusy,
+    WorkspaceError,
+)
+from mdaread.storage.files import combined_hash, file_records, hash_file
+from mdaread.storage.records import (
+    PURPOSES,
+    ROLES,
+    Actor,
+    AssessmentRecord,
+    AuditCheck,
+    AuditRecord,
+    FileCheck,
+    LesionRecord,
+    MeasurementRecord,
+    NewMeasurement,
+    NewSeries,
+    ReadRecord,
+    RegistrationRecord,
+    SeriesFileRecord,
+    SeriesRecord,
+    SubjectRecord,
+    TimepointRecord,
+)
+from mdaread.storage.repository import WorkspaceRepository
+from mdaread.storage.schema import SCHEMA_VERSION
+from mdaread.storage.sqlite_db import DB_NAME
+from mdaread.storage.sqlite_workspace import SqliteWorkspace, create_workspace, open_workspace
+
+
+def verify_series_files(workspace: WorkspaceRepository, series_id: int) -> FileCheck:
+    """Re-hash a stored series' files; call when a case is opened and warn unless ``.ok``."""
+    return workspace.verify_series_files(series_id)
+
+
+__all__ = [
+    "DB_NAME",
+    "PURPOSES",
+    "ROLES",
+    "SCHEMA_VERSION",
+    "Actor",
+    "AssessmentRecord",
+    "AuditCheck",
+    "AuditRecord",
+    "FileCheck",
+    "ImmutableRecord",
+    "LesionRecord",
+    "MeasurementRecord",
+    "NewMeasurement",
+    "NewSeries",
+    "NotAWorkspace",
+    "PermissionDenied",
+    "ReadRecord",
+    "RecordNotFound",
+    "RegistrationRecord",
+    "SchemaTooNew",
+    "SeriesFileRecord",
+    "SeriesRecord",
+    "SqliteWorkspace",
+    "SubjectRecord",
+    "TimepointRecord",
+    "WorkspaceBusy",
+    "WorkspaceError",
+    "WorkspaceRepository",
+    "combined_hash",
+    "create_workspace",
+    "file_records",
+    "hash_file",
+    "open_workspace",
+    "verify_chain",
+    "verify_series_files",
+]

@@ -1,0 +1,215 @@
+"""The SQLite connection under a workspace: pragmas, migrations, write transactions, audit append.
+
+Every change runs inside ``write()``: ``BEGIN IMMEDIATE`` takes the write lock up front (a second
+writer waits up to ``busy_timeout`` ms, then gets WorkspaceBusy), the change and its audit rows
+commit together or not at all. WAL + synchronous=FULL: a committed transaction survives a
+``kill -9`` and a power cut; an interrupted one leaves no trace.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mdaread.storage.audit import GENESIS_HASH, canonical_json, row_hash
+from mdaread.storage.errors import (
+    ImmutableRecord,
+    NotAWorkspace,
+    SchemaTooNew,
+    WorkspaceBusy,
+    WorkspaceError,
+)
+from mdaread.storage.records import Actor
+from mdaread.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+DB_NAME = "workspace.sqlite"
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
+SYSTEM_ACTOR = ("mdaread", "system")
+
+
+def utc_now() -> str:
+    """The current instant, UTC ISO 8601 with microseconds and a Z."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (trigger bodies hold semicolons)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                yield pending
+            pending = ""
+    if pending.strip() and not pending.strip().startswith("--"):
+        raise ValueError(f"incomplete SQL statement in migration: {pending[:60]!r}")
+
+
+def _translate(exc: sqlite3.Error, where: Path) -> WorkspaceError:
+    """A clear one-line WorkspaceError for an sqlite3 error."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return WorkspaceBusy(f"{where}: workspace busy (another process is writing); try again")
+    if "immutable" in text or "append-only" in text:
+        return ImmutableRecord(f"{where}: {text}")
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
+        return NotAWorkspace(f"{where}: not an mdaread workspace (not an SQLite database)")
+    return WorkspaceError(f"{where}: {text}")
+
+
+class SqliteDatabase:
+    """One open connection to ``W/workspace.sqlite``; not shared between threads."""
+
+    def __init__(self, folder: str | Path, *, create: bool = False,
+                 busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+        self.folder = Path(folder)
+        self.file = self.folder / DB_NAME
+        if not create and not self.file.is_file():
+            reason = "folder does not exist" if not self.folder.is_dir() else f"no {DB_NAME}"
+            raise NotAWorkspace(f"{self.folder}: not an mdaread workspace ({reason})")
+        mode = "rwc" if create else "rw"
+        try:
+            self.conn = sqlite3.connect(
+                f"file:{self.file.resolve()}?mode={mode}", uri=True, isolation_level=None,
+                timeout=busy_timeout_ms / 1000.0, check_same_thread=False,
+            )
+            self.conn.row_factory = sqlite3.Row
+            self._pragmas(busy_timeout_ms)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.file) from exc
+        self._in_write = False
+
+    def _pragmas(self, busy_timeout_ms: int) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise WorkspaceError(f"{self.file}: cannot switch to WAL mode (got {mode})")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA synchronous = FULL")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- schema -------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The highest migration applied; NotAWorkspace when the file has no mdaread schema."""
+        try:
+            row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                raise NotAWorkspace(
+                    f"{self.file}: not an mdaread workspace (no schema_version table)") from exc
+            raise _translate(exc, self.file) from exc
+        except sqlite3.DatabaseError as exc:
+            raise _translate(exc, self.file) from exc
+        return int(row[0] or 0)
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> int:
+        """Apply the missing migrations up to ``target`` in one transaction; returns the old
+        version.
+
+        A newer workspace is refused (SchemaTooNew), never touched.
+        """
+        with self.write():
+            current = self._version_in_transaction()
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNew(
+                    f"{self.folder}: workspace schema version {current} is newer than this "
+                    f"mdaread supports ({SCHEMA_VERSION}); upgrade mdaread to open it")
+            for version in range(current + 1, target + 1):
+                for statement in _statements(MIGRATIONS[version - 1]):
+                    self.conn.execute(statement)
+                self.conn.execute("INSERT INTO schema_version(version, applied_at) VALUES (?, ?)",
+                                  (version, utc_now()))
+            if target > current:
+                self.append_audit(None, "migrate", "workspace", str(self.folder.name),
+                                  {"schema_version": current}, {"schema_version": target}, "")
+        return current
+
+    def _version_in_transaction(self) -> int:
+        exists = self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        if not exists:
+            return 0
+        row = self.conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    # --- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error. Re-entrant."""
+        if self._in_write:
+            yield self.conn
+            return
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.folder) from exc
+        self._in_write = True
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise _translate(exc, self.folder) from exc
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._in_write = False
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read-only query and fetch every row."""
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.folder) from exc
+
+    # --- audit -------------------------------------------------------------------------------
+
+    def append_audit(self, actor: Actor | None, action: str, entity: str, entity_id: str,
+                     before: Any, after: Any, reason: str) -> None:
+        """Append one hash-chained audit row; must run inside ``write()``."""
+        if not self._in_write:
+            raise RuntimeError("append_audit outside a write transaction")
+        user, role = (actor.user, actor.role) if actor else SYSTEM_ACTOR
+        last = self.conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        prev = last[0] if last else GENESIS_HASH
+        row_id = self._next_audit_id()
+        at = utc_now()
+        before_text = None if before is None else canonical_json(before)
+        after_text = None if after is None else canonical_json(after)
+        digest = row_hash(prev, row_id, at, user, role, action, entity, entity_id,
+                          before_text, after_text, reason)
+        self.conn.execute(
+            "INSERT INTO audit(id, at, user, role, action, entity, entity_id, before, after, "
+            "reason, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row_id, at, user, role, action, entity, entity_id, before_text, after_text,
+             reason, prev, digest),
+        )
+
+    def _next_audit_id(self) -> int:
+        # The id goes into the hash, so it is chosen here, after AUTOINCREMENT's counter.
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        top = self.conn.execute("SELECT max(id) FROM audit").fetchone()[0] or 0
+        return max(int(row[0]) if row else 0, int(top)) + 1
+
+    def highest_audit_id_issued(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
+        return int(row[0]) if row else 0
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: 'ok' or SQLite's list of problems."""
+        rows = self.query("PRAGMA integrity_check")
+        return "\n".join(str(r[0]) for r in rows)

@@ -1,0 +1,82 @@
+"""SqliteWorkspace: the embedded default implementation of WorkspaceRepository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mdaread.storage import sqlite_rows as rows
+from mdaread.storage.audit import verify_chain, write_csv
+from mdaread.storage.errors import WorkspaceError
+from mdaread.storage.records import Actor, AuditCheck, AuditRecord
+from mdaread.storage.schema import SCHEMA_VERSION
+from mdaread.storage.sqlite_db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
+from mdaread.storage.sqlite_reads import ReadsMixin
+
+
+class SqliteWorkspace(ReadsMixin):
+    """A workspace folder holding ``workspace.sqlite``. Open with ``open_workspace``."""
+
+    def audit_rows(self, entity: str | None = None,
+                   entity_id: str | None = None) -> list[AuditRecord]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if entity is not None:
+            clauses.append("entity = ?")
+            params.append(entity)
+        if entity_id is not None:
+            clauses.append("entity_id = ?")
+            params.append(str(entity_id))
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [rows.audit(r) for r in
+                self.db.query(f"SELECT * FROM audit{where} ORDER BY id", params)]
+
+    def verify_audit(self) -> AuditCheck:
+        """Walk the whole hash chain; names the first row changed, inserted or deleted."""
+        return verify_chain(self.audit_rows(), self.db.highest_audit_id_issued())
+
+    def export_audit_csv(self, path: str | Path) -> int:
+        return write_csv(self.audit_rows(), path)
+
+    def integrity_check(self) -> str:
+        return self.db.integrity_check()
+
+
+def create_workspace(folder: str | Path, actor: Actor, *, protocol: dict[str, Any] | None = None,
+                     busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> SqliteWorkspace:
+    """Make a new workspace in ``folder`` (created if needed); refuses an existing one."""
+    path = Path(folder)
+    if (path / DB_NAME).exists():
+        raise WorkspaceError(f"{path}: already a workspace ({DB_NAME} exists)")
+    if path.exists() and not path.is_dir():
+        raise WorkspaceError(f"{path}: exists and is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    db = SqliteDatabase(path, create=True, busy_timeout_ms=busy_timeout_ms)
+    try:
+        db.migrate()
+        ws = SqliteWorkspace(db)
+        with db.write():
+            ws._touch_user(actor)
+            ws._audit(actor, "create", "workspace", path.name, None,
+                      {"schema_version": SCHEMA_VERSION})
+        if protocol is not None:
+            ws.set_protocol(actor, protocol, "initial protocol settings")
+    except BaseException:
+        db.close()
+        raise
+    return ws
+
+
+def open_workspace(folder: str | Path, *,
+                   busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> SqliteWorkspace:
+    """Open an existing workspace, migrating an older schema forward (NotAWorkspace,
+    SchemaTooNew or WorkspaceBusy otherwise)."""
+    db = SqliteDatabase(folder, busy_timeout_ms=busy_timeout_ms)
+    try:
+        version = db.schema_version()
+        if version != SCHEMA_VERSION:
+            db.migrate()
+    except BaseException:
+        db.close()
+        raise
+    return SqliteWorkspace(db)
