@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ class SqliteBase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """Group several repository calls into one atomic change (re-entrant): all of them
+        commit together, or none does (an exception, a crash, a kill -9)."""
+        return self.db.write()
 
     # --- helpers ------------------------------------------------------------------------------
 
