@@ -133,3 +133,11 @@ def test_slice_through_picks_the_nearest_slice_and_value_outside_is_none() -> No
     assert np.array_equal(image, volume.array[3])
     assert mpr.value_at(volume.index_to_world([-1, 0, 0])) is None
     assert not mpr.contains(volume.index_to_world([0, 0, 7]))
+
+
+@pytest.mark.parametrize("name", sorted(AFFINES))
+def test_slice_numbers_grow_toward_superior_posterior_left(name: str) -> None:
+    mpr = Mpr(_volume(AFFINES[name]))
+    for plane, axis in (("axial", 2), ("coronal", 1), ("sagittal", 0)):
+        g = mpr.geometry(plane)
+        assert (g.to_world(0, 0, 1) - g.to_world(0, 0, 0))[axis] > 0

@@ -13,7 +13,8 @@ acquired volume the nearest native plane is shown (no resampling, so slices stay
 voxel values stay exact) and ``SliceGeometry.warning`` says how far it is tilted.
 
 "Display" coordinates are continuous pixel indices ``(c, r, s)``: column, row and slice number,
-integers at pixel centres. ``Mpr`` maps them to and from LPS mm.
+integers at pixel centres; slice numbers grow toward the plane's + normal (axial: Superior,
+coronal: Posterior, sagittal: Left). ``Mpr`` maps them to and from LPS mm.
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ def _build_plane(
     n = volume.shape[::-1]  # voxels along i, j, k
     flip_col = np.sign(direction[right_lps, a_col]) != right_sign
     flip_row = np.sign(direction[down_lps, a_row]) != down_sign
+    # slice numbers grow toward +normal (Superior, Posterior, Left) whatever the storage order
+    flip_slice = np.sign(direction[normal_lps, a_slice]) < 0
 
     # display (c, r, s, 1) → index (i, j, k, 1)
     d2i = np.zeros((4, 4))
@@ -181,12 +184,14 @@ def _build_plane(
     for display_axis, (axis, flip) in enumerate(((a_col, flip_col), (a_row, flip_row))):
         d2i[axis, display_axis] = -1.0 if flip else 1.0
         d2i[axis, 3] = n[axis] - 1 if flip else 0.0
-    d2i[a_slice, 2] = 1.0
+    d2i[a_slice, 2] = -1.0 if flip_slice else 1.0
+    d2i[a_slice, 3] = n[a_slice] - 1 if flip_slice else 0.0
     d2w = volume.affine @ d2i
 
     # numpy axis of index axis a is 2 - a (array is [k, j, i])
     oriented = volume.array.transpose(2 - a_slice, 2 - a_row, 2 - a_col)
-    oriented = oriented[:, :: -1 if flip_row else 1, :: -1 if flip_col else 1]
+    oriented = oriented[:: -1 if flip_slice else 1, :: -1 if flip_row else 1,
+                        :: -1 if flip_col else 1]
 
     col_vec, row_vec = d2w[:3, 0], d2w[:3, 1]
     labels = {
