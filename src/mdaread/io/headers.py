@@ -1,0 +1,399 @@
+"""Header-only reading of DICOM files into per-frame records (no pixel data is read).
+
+A classic image (CT/MR Image Storage) gives one :class:`FrameInfo`; an enhanced multi-frame image
+gives one per frame, built from its shared and per-frame functional groups. Positions are patient
+LPS mm (DICOM's patient frame), orientations are the six direction cosines of
+ImageOrientationPatient (row direction then column direction).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from mdaread.errors import DicomError
+
+# Transfer syntaxes whose pixel bytes can be read straight from the file with numpy.
+NATIVE_LITTLE_ENDIAN = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
+DEFLATED = "1.2.840.10008.1.2.1.99"
+SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+PIXEL_DATA_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
+
+
+class SkipFile(Exception):
+    """A file that is not part of a loadable series; the message is the one-line reason."""
+
+
+@dataclass
+class FrameInfo:
+    """One 2-D frame: where it is (LPS mm), how it is stored, and the keys that split series.
+
+    ``pixel_spacing`` is DICOM's (row spacing, column spacing) in mm, i.e. the step along j then
+    along i. ``frame`` is the 0-based frame index in a multi-frame file, or None.
+    ``pixel_offset`` is the byte offset of the Pixel Data element in the file (native
+    little-endian syntaxes only; -1 otherwise).
+    """
+
+    path: Path
+    frame: int | None
+    series_uid: str
+    rows: int
+    columns: int
+    position: tuple[float, float, float]
+    orientation: tuple[float, ...]
+    pixel_spacing: tuple[float, float]
+    slope: float = 1.0
+    intercept: float = 0.0
+    slice_thickness: float | None = None
+    slice_step: float | None = None  # SpacingBetweenSlices (mm), used for a single slice
+    instance_number: int | None = None
+    transfer_syntax: str = ""
+    bits_allocated: int = 16
+    bits_stored: int = 16
+    pixel_representation: int = 0
+    n_frames: int = 1
+    pixel_offset: int = -1
+    enhanced: bool = False
+    # Keys that separate volumes sharing one Series Instance UID.
+    split_keys: dict[str, Any] = field(default_factory=dict)
+    # Series-level description copied once per file (modality, description, UIDs …).
+    series: dict[str, Any] = field(default_factory=dict)
+
+
+def _float(value: Any, default: float | None = None) -> float | None:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return default
+    return result if math.isfinite(result) else default
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _floats(value: Any, n: int) -> tuple[float, ...] | None:
+    try:
+        items = [float(v) for v in value]
+    except (TypeError, ValueError):
+        return None
+    if len(items) != n or not all(math.isfinite(v) for v in items):
+        return None
+    return tuple(items)
+
+
+def _looks_like_raw_dicom(path: Path) -> bool:
+    """True when a file without the DICM preamble starts like a bare DICOM data set."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    # A bare data set (e.g. ACR-NEMA style) starts with an element of group 0x0008 or 0x0002,
+    # little-endian; anything else (text, images) is not DICOM.
+    return len(head) == 8 and head[1] == 0 and head[0] in (0x02, 0x08) and head[3] == 0
+
+
+def read_header(path: Path) -> tuple[Dataset, int, int]:
+    """Read a file's header up to the pixel data; return (dataset, pixel offset, file size).
+
+    Raises SkipFile with a one-line reason for files that are not DICOM or cannot be parsed.
+    The pixel offset is where the pixel data element starts (file size when there is none).
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            try:
+                ds = pydicom.dcmread(fh, stop_before_pixels=True)
+            except InvalidDicomError:
+                if not _looks_like_raw_dicom(path):
+                    raise SkipFile("not DICOM") from None
+                fh.seek(0)
+                ds = pydicom.dcmread(fh, stop_before_pixels=True, force=True)
+            offset = fh.tell()
+    except SkipFile:
+        raise
+    except PermissionError:
+        raise SkipFile("unreadable: permission denied") from None
+    except OSError as exc:
+        raise SkipFile(f"unreadable: {exc.strerror or exc}") from None
+    except Exception as exc:  # pydicom raises many types on damaged headers
+        raise SkipFile(f"damaged DICOM header ({type(exc).__name__}: {_short(exc)})") from None
+    return ds, offset, size
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:120]
+
+
+def frames_from_file(path: Path) -> list[FrameInfo]:
+    """Header-only: every frame of one file, or SkipFile with the reason it is not loadable."""
+    ds, offset, size = read_header(path)
+    try:
+        return _frames_from_dataset(path, ds, offset, size)
+    except SkipFile:
+        raise
+    except Exception as exc:  # a malformed value deep in a header must not abort a scan
+        raise SkipFile(f"damaged DICOM header ({type(exc).__name__}: {_short(exc)})") from None
+
+
+def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> list[FrameInfo]:
+    sop_class = str(ds.get("SOPClassUID", ""))
+    meta = getattr(ds, "file_meta", None)
+    syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if not syntax:  # a bare data set without file meta: implicit VR little endian
+        syntax = _syntax_from_encoding(ds)
+    if sop_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
+        raise SkipFile("DICOMDIR index (not an image)")
+    if sop_class.startswith(SECONDARY_CAPTURE_PREFIX):
+        raise SkipFile("secondary capture (derived screenshot, not a volume slice)")
+    image_type = [str(v).upper() for v in ds.get("ImageType", [])]
+    if "LOCALIZER" in image_type:
+        raise SkipFile("localizer (scout) image")
+    if "Rows" not in ds or "Columns" not in ds:
+        raise SkipFile("no pixel data (not an image)")
+    _check_pixel_element(path, ds, offset, size, syntax)
+    samples = _int(ds.get("SamplesPerPixel", 1)) or 1
+    if samples != 1:
+        raise SkipFile(f"unsupported: colour image ({samples} samples per pixel)")
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        return _enhanced_frames(path, ds, offset, syntax)
+    return [_classic_frame(path, ds, offset, syntax)]
+
+
+def _syntax_from_encoding(ds: Dataset) -> str:
+    """The transfer syntax a file without file meta was actually read with."""
+    implicit, little = ds.original_encoding
+    if little:
+        return "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"
+    return "1.2.840.10008.1.2.2"
+
+
+def _check_pixel_element(path: Path, ds: Dataset, offset: int, size: int, syntax: str) -> None:
+    """SkipFile when the pixel data element is absent or (native syntaxes) truncated."""
+    if syntax == DEFLATED:
+        return  # the offset is inside the inflated stream; decoding will tell
+    if offset >= size:
+        raise SkipFile("no pixel data")
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        head = fh.read(12)
+    if len(head) < 8:
+        raise SkipFile("truncated: pixel data element cut off")
+    little = syntax != "1.2.840.10008.1.2.2"
+    order: Any = "little" if little else "big"
+    tag = (int.from_bytes(head[0:2], order), int.from_bytes(head[2:4], order))
+    if tag not in PIXEL_DATA_TAGS:
+        raise SkipFile("no pixel data")
+    if syntax not in NATIVE_LITTLE_ENDIAN:
+        return
+    explicit = syntax == "1.2.840.10008.1.2.1"
+    length = int.from_bytes(head[8:12] if explicit else head[4:8], "little")
+    start = offset + (12 if explicit else 8)
+    expected = _expected_bytes(ds)
+    if length == 0xFFFFFFFF:
+        return
+    if size - start < min(length, expected):
+        have = max(size - start, 0)
+        raise SkipFile(f"truncated: pixel data has {have} of {min(length, expected)} bytes")
+
+
+def _expected_bytes(ds: Dataset) -> int:
+    rows = _int(ds.get("Rows")) or 0
+    cols = _int(ds.get("Columns")) or 0
+    frames = _int(ds.get("NumberOfFrames", 1)) or 1
+    bits = _int(ds.get("BitsAllocated", 16)) or 16
+    samples = _int(ds.get("SamplesPerPixel", 1)) or 1
+    return rows * cols * frames * samples * max(bits // 8, 1)
+
+
+def _series_fields(ds: Dataset) -> dict[str, Any]:
+    return {
+        "modality": str(ds.get("Modality", "")),
+        "description": str(ds.get("SeriesDescription", "") or ""),
+        "study_uid": str(ds.get("StudyInstanceUID", "")),
+        "frame_of_reference_uid": str(ds.get("FrameOfReferenceUID", "")),
+        "patient_id": str(ds.get("PatientID", "")),
+        "study_date": str(ds.get("StudyDate", "")),
+        "series_number": _int(ds.get("SeriesNumber")),
+    }
+
+
+def _base_keys(ds: Dataset) -> dict[str, Any]:
+    return {
+        "series_number": _int(ds.get("SeriesNumber")),
+        "acquisition": _int(ds.get("AcquisitionNumber")),
+        "echo_number": _int(ds.get("EchoNumbers")),
+        "echo_time": _rounded(ds.get("EchoTime")),
+        "temporal": _int(ds.get("TemporalPositionIdentifier")),
+        "trigger_time": _rounded(ds.get("TriggerTime")),
+        "image_type": "\\".join(str(v) for v in ds.get("ImageType", [])),
+        "b_value": _rounded(ds.get("DiffusionBValue")),
+    }
+
+
+def _rounded(value: Any) -> float | None:
+    number = _float(value)
+    return None if number is None else round(number, 3)
+
+
+def _pixel_format(ds: Dataset) -> dict[str, int]:
+    return {
+        "bits_allocated": _int(ds.get("BitsAllocated", 16)) or 16,
+        "bits_stored": _int(ds.get("BitsStored", ds.get("BitsAllocated", 16))) or 16,
+        "pixel_representation": _int(ds.get("PixelRepresentation", 0)) or 0,
+        "n_frames": _int(ds.get("NumberOfFrames", 1)) or 1,
+    }
+
+
+def _geometry(item: Dataset, what: str, path: Path) -> tuple[Any, Any, Any]:
+    position = _floats(item.get("ImagePositionPatient"), 3)
+    orientation = _floats(item.get("ImageOrientationPatient"), 6)
+    spacing = _floats(item.get("PixelSpacing"), 2)
+    if position is None or orientation is None:
+        raise SkipFile(f"no image position/orientation{what} (not a volume slice)")
+    if spacing is None or min(spacing) <= 0:
+        raise SkipFile(f"no valid pixel spacing{what}")
+    return position, orientation, spacing
+
+
+def _classic_frame(path: Path, ds: Dataset, offset: int, syntax: str) -> FrameInfo:
+    position, orientation, spacing = _geometry(ds, "", path)
+    fmt = _pixel_format(ds)
+    if fmt["n_frames"] > 1:
+        raise SkipFile(
+            f"unsupported: {fmt['n_frames']}-frame image without per-frame functional groups"
+        )
+    return FrameInfo(
+        path=path,
+        frame=None,
+        series_uid=str(ds.get("SeriesInstanceUID", "")),
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        position=position,
+        orientation=orientation,
+        pixel_spacing=(spacing[0], spacing[1]),
+        slope=_float(ds.get("RescaleSlope"), 1.0) or 1.0,
+        intercept=_float(ds.get("RescaleIntercept"), 0.0) or 0.0,
+        slice_thickness=_float(ds.get("SliceThickness")),
+        slice_step=_float(ds.get("SpacingBetweenSlices")),
+        instance_number=_int(ds.get("InstanceNumber")),
+        transfer_syntax=syntax,
+        pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,
+        split_keys=_base_keys(ds),
+        series=_series_fields(ds),
+        **fmt,  # type: ignore[arg-type]
+    )
+
+
+def _group_item(groups: Dataset | None, name: str) -> Dataset | None:
+    if groups is None:
+        return None
+    seq = groups.get(name)
+    if not seq:
+        return None
+    return seq[0]
+
+
+def _functional(shared: Dataset | None, per_frame: Dataset, name: str) -> Dataset | None:
+    """A functional group macro item: the per-frame one when present, else the shared one."""
+    return _group_item(per_frame, name) or _group_item(shared, name)
+
+
+def _enhanced_frames(path: Path, ds: Dataset, offset: int, syntax: str) -> list[FrameInfo]:
+    shared_seq = ds.get("SharedFunctionalGroupsSequence")
+    shared = shared_seq[0] if shared_seq else None
+    per_frame_seq = ds.PerFrameFunctionalGroupsSequence
+    fmt = _pixel_format(ds)
+    if len(per_frame_seq) != fmt["n_frames"]:
+        raise SkipFile(
+            f"damaged enhanced header: {len(per_frame_seq)} frame groups for "
+            f"{fmt['n_frames']} frames"
+        )
+    series = _series_fields(ds)
+    base = _base_keys(ds)
+    frames = []
+    for index, item in enumerate(per_frame_seq):
+        frames.append(_enhanced_frame(path, ds, shared, item, index, offset, syntax, fmt))
+        frames[-1].series = series
+        frames[-1].split_keys = {**base, **frames[-1].split_keys}
+    return frames
+
+
+def _enhanced_frame(
+    path: Path, ds: Dataset, shared: Dataset | None, item: Dataset, index: int,
+    offset: int, syntax: str, fmt: dict[str, int],
+) -> FrameInfo:
+    position_item = _functional(shared, item, "PlanePositionSequence")
+    orientation_item = _functional(shared, item, "PlaneOrientationSequence")
+    measures = _functional(shared, item, "PixelMeasuresSequence")
+    if position_item is None or orientation_item is None or measures is None:
+        raise SkipFile(f"no plane position/orientation for frame {index + 1}")
+    geo = Dataset()
+    geo.ImagePositionPatient = position_item.get("ImagePositionPatient")
+    geo.ImageOrientationPatient = orientation_item.get("ImageOrientationPatient")
+    geo.PixelSpacing = measures.get("PixelSpacing")
+    position, orientation, spacing = _geometry(geo, f" for frame {index + 1}", path)
+    transform = _functional(shared, item, "PixelValueTransformationSequence")
+    content = _functional(shared, item, "FrameContentSequence") or Dataset()
+    echo = _functional(shared, item, "MREchoSequence") or Dataset()
+    frame_type = (
+        _functional(shared, item, "MRImageFrameTypeSequence")
+        or _functional(shared, item, "CTImageFrameTypeSequence")
+        or Dataset()
+    )
+    keys = {
+        "file": str(path),  # one enhanced file holds one acquisition: never merge two files
+        "temporal": _int(content.get("TemporalPositionIndex")),
+        "stack": str(content.get("StackID", "")),
+        "echo_time": _rounded(echo.get("EffectiveEchoTime")),
+        "image_type": "\\".join(str(v) for v in frame_type.get("FrameType", [])),
+    }
+    slope = _float(transform.get("RescaleSlope"), 1.0) if transform else 1.0
+    intercept = _float(transform.get("RescaleIntercept"), 0.0) if transform else 0.0
+    return FrameInfo(
+        path=path,
+        frame=index,
+        series_uid=str(ds.get("SeriesInstanceUID", "")),
+        rows=int(ds.Rows),
+        columns=int(ds.Columns),
+        position=position,
+        orientation=orientation,
+        pixel_spacing=(spacing[0], spacing[1]),
+        slope=slope or 1.0,
+        intercept=intercept or 0.0,
+        slice_thickness=_float(measures.get("SliceThickness")),
+        slice_step=_float(measures.get("SpacingBetweenSlices")),
+        instance_number=_int(ds.get("InstanceNumber")),
+        transfer_syntax=syntax,
+        pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,
+        enhanced=True,
+        split_keys=keys,
+        **fmt,  # type: ignore[arg-type]
+    )
+
+
+def read_dicomdir(path: Path) -> list[Path]:
+    """The image files a DICOMDIR references (paths relative to its folder), in record order."""
+    try:
+        ds = pydicom.dcmread(path, force=True)
+        records = ds.DirectoryRecordSequence
+    except Exception as exc:
+        raise DicomError(f"{path}: cannot read DICOMDIR ({_short(exc)})") from None
+    files = []
+    for record in records:
+        file_id = record.get("ReferencedFileID")
+        if not file_id:
+            continue
+        parts = [file_id] if isinstance(file_id, str) else list(file_id)
+        files.append(path.parent.joinpath(*[str(p) for p in parts]))
+    return files
