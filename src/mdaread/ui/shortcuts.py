@@ -1,0 +1,51 @@
+"""The keyboard-shortcut overlay (F1 or ?): every gesture of the workstation on one card."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Left click / drag", "move the cursor (both sides follow when linked)"),
+    ("Wheel, ↑ ↓ ← →", "previous / next slice"),
+    ("Page Up / Page Down", "10 slices"),
+    ("Right drag", "window (left–right) / level (up–down)"),
+    ("Middle drag, Shift+left drag", "pan"),
+    ("Ctrl+wheel, + / −", "zoom"),
+    ("R, Home", "reset zoom and pan"),
+    ("1  2  3  4", "bone / soft tissue / cement / MR auto window (both sides)"),
+    ("L", "link or unlink navigation"),
+    ("Ctrl+] / Ctrl+[", "next / previous follow-up"),
+    ("Ctrl+F", "filter the worklist"),
+    ("Esc", "cancel loading"),
+    ("F1, ?", "show or hide this card"),
+)
+
+
+class ShortcutOverlay(QFrame):
+    """A card drawn over the views; hidden until toggled."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("shortcutOverlay")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(18, 14, 18, 14)
+        title = QLabel("<b>Keyboard and mouse</b>")
+        grid.addWidget(title, 0, 0, 1, 2)
+        for row, (keys, action) in enumerate(SHORTCUTS, start=1):
+            key_label = QLabel(f"<b>{keys}</b>")
+            key_label.setTextFormat(Qt.TextFormat.RichText)
+            grid.addWidget(key_label, row, 0)
+            grid.addWidget(QLabel(action), row, 1)
+        self.hide()
+
+    def toggle(self) -> None:
+        if self.isVisible():
+            self.hide()
+            return
+        self.adjustSize()
+        parent = self.parentWidget()
+        if parent is not None:
+            self.move((parent.width() - self.width()) // 2, (parent.height() - self.height()) // 2)
+        self.show()
+        self.raise_()
