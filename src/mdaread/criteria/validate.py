@@ -66,10 +66,10 @@ def _check_follow_up(name: str, tp: TimepointObservation,
             raise input_error(name, tp.label, f"{key}.id", f"duplicate lesion id {lesion.id}")
         seen.add(lesion.id)
         allowed = applicable_signs(base.phenotype, base.well_defined, tp.modality)
-        for sign in lesion.signs:
+        for i, sign in enumerate(lesion.signs):
             if sign not in allowed:
                 raise input_error(
-                    name, tp.label, f"{key}.signs",
+                    name, tp.label, f"{key}.signs[{i}]",
                     f"sign {sign} does not apply to lesion {lesion.id} "
                     f"({base.phenotype}, {'well' if base.well_defined else 'ill'}-defined, "
                     f"{tp.modality}); allowed: {', '.join(sorted(allowed))}")
