@@ -99,7 +99,8 @@ TP0 = ["subjects", 0, "timepoints", 0]
 
 # mutation of the worked example → substrings the one-line error must hold
 MALFORMED: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
-    ("missing_days", _delete([*TP1, "days"]), ["subject S01", "timepoint 1m", "key days", "missing"]),
+    ("missing_days", _delete([*TP1, "days"]),
+     ["subject S01", "timepoint 1m", "key days", "missing"]),
     ("missing_long_mm", _delete([*TP1, "lesions", 0, "long_mm"]),
      ["subject S01", "timepoint 1m", "lesions[0].long_mm"]),
     ("wrong_type_days", _set([*TP1, "days"], "thirty"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from criteria_cases.builders import base, batch, baseline, fu, tp
 
+from criteria_cases.builders import base, baseline, batch, fu, tp
 from mdaread.criteria import parse_batch, parse_timepoint
 from mdaread.errors import CriteriaInputError
 from mdaread.model.observations import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from criteria_cases.builders import assess, base, baseline, fu, new, tp
 
+from criteria_cases.builders import assess, base, baseline, fu, new, tp
 from mdaread.criteria import assess_subject, parse_batch
 
 TI = base("L1", 30, 20, treated_index=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from criteria_cases.builders import assess, base, baseline, fu, new, tp
 
 TI = base("L1", 30, 20, treated_index=True)  # 600 mm², the treated index lesion
