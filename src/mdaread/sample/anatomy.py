@@ -1,0 +1,214 @@
+"""The thoracolumbar spine phantom: tissue labels and the solids that carry them.
+
+The anatomy is defined once per subject in the BASELINE patient frame (LPS mm), with the centre of
+the treated vertebral body (or the midpoint of two treated bodies) at the origin. Parts are painted
+in list order, later parts over earlier ones, so the list reads from the skin inwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from mdaread.sample.shapes import Capsule, EllipticCylinderZ, Shape
+
+# Tissue labels (uint8). Intensities per modality live in mdaread.sample.render.
+AIR, SKIN, FAT, SOFT, MUSCLE, LUNG, BLOOD, ANNULUS, NUCLEUS = range(9)
+CORTEX, CANCELLOUS, CSF, CORD, RIB = range(9, 14)
+LYTIC, BLASTIC, RIM, SCLEROTIC, CEMENT = range(14, 19)
+N_LABELS = 19
+BONE = frozenset({CORTEX, CANCELLOUS})
+
+LEVELS = [f"T{n}" for n in range(1, 13)] + [f"L{n}" for n in range(1, 6)] + ["S1"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A solid painted with ``label``; ``only_over`` restricts it to voxels already holding one of
+    those labels (lesions stay inside bone); where the tissue texture exceeds ``alt_threshold`` the
+    voxel takes ``alt_label`` instead (patchy sclerosis)."""
+
+    shape: Shape
+    label: int
+    only_over: frozenset[int] | None = None
+    alt_label: int | None = None
+    alt_threshold: float = 0.0
+
+
+@dataclass(frozen=True)
+class Vertebra:
+    """One vertebral body in baseline LPS mm: centre, half-width a (x), half-depth b (y), height."""
+
+    level: str
+    cx: float
+    cy: float
+    cz: float
+    a: float
+    b: float
+    height: float
+
+    @property
+    def thoracic(self) -> bool:
+        return self.level.startswith("T")
+
+    def centre(self) -> tuple[float, float, float]:
+        return (self.cx, self.cy, self.cz)
+
+
+@dataclass
+class Anatomy:
+    """A subject's spine: vertebrae by level and the ordered parts to paint."""
+
+    vertebrae: dict[str, Vertebra]
+    parts: list[Part] = field(default_factory=list)
+    z_thoracolumbar: float = 0.0
+
+
+def _interp(level: str, thoracic: tuple[float, float], lumbar: tuple[float, float]) -> float:
+    """A size that grows linearly from T1 to T12 and from L1 to L5 (S1 as L5)."""
+    name = "L5" if level == "S1" else level
+    n = int(name[1:])
+    lo, hi = thoracic if name[0] == "T" else lumbar
+    span = 11 if name[0] == "T" else 4
+    return lo + (hi - lo) * (n - 1) / span
+
+
+def build_vertebrae(centre_levels: list[str], scale: float) -> tuple[dict[str, Vertebra], float]:
+    """Stack every level T1–S1 along z so the mean centre of ``centre_levels`` sits at z = 0 and
+    y = 0; the spine curves gently (kyphosis in the thorax, lordosis in the lumbar spine).
+    Returns the vertebrae and the z of the T12/L1 disc (where the chest ends)."""
+    heights = {lv: scale * _interp(lv, (16.0, 23.0), (25.0, 27.5)) for lv in LEVELS}
+    discs = {lv: scale * _interp(lv, (4.0, 6.0), (8.0, 11.0)) for lv in LEVELS}
+    z = {LEVELS[-1]: 0.0}
+    for above, below in zip(reversed(LEVELS[:-1]), reversed(LEVELS[1:]), strict=True):
+        # walk upward from S1: half the body below, the disc under ``above``, half of ``above``
+        z[above] = z[below] + heights[below] / 2 + discs[above] + heights[above] / 2
+    z0 = sum(z[lv] for lv in centre_levels) / len(centre_levels)
+    thoracic_centre = centre_levels[0].startswith("T")
+    curvature = -0.0006 if thoracic_centre else 0.0008
+    vertebrae = {}
+    for lv in LEVELS:
+        zz = z[lv] - z0
+        vertebrae[lv] = Vertebra(
+            level=lv, cx=0.0, cy=curvature * zz * zz, cz=zz,
+            a=scale * _interp(lv, (13.0, 20.0), (21.0, 25.0)),
+            b=scale * _interp(lv, (10.0, 15.0), (15.5, 17.0)),
+            height=heights[lv],
+        )
+    t12, l1 = vertebrae["T12"], vertebrae["L1"]
+    return vertebrae, (t12.cz - t12.height / 2 + l1.cz + l1.height / 2) / 2
+
+
+def _disc_parts(lower: Vertebra, upper: Vertebra) -> list[Part]:
+    z0, z1 = lower.cz + lower.height / 2, upper.cz - upper.height / 2
+    cx, cy = (lower.cx + upper.cx) / 2, (lower.cy + upper.cy) / 2
+    a, b = (lower.a + upper.a) / 2 + 1.0, (lower.b + upper.b) / 2 + 1.0
+    return [
+        Part(EllipticCylinderZ(cx, cy, a, b, z0, z1, 2.5), ANNULUS),
+        Part(EllipticCylinderZ(cx, cy - 1.0, a * 0.55, b * 0.5, z0 + 1.0, z1 - 1.0), NUCLEUS),
+    ]
+
+
+def _bone(shape_outer: Capsule, cortex_mm: float = 1.5) -> list[Part]:
+    """A capsule of bone: cortical shell over a cancellous core."""
+    inner = Capsule(shape_outer.p0, shape_outer.p1, max(shape_outer.r - cortex_mm, 0.5))
+    return [Part(shape_outer, CORTEX), Part(inner, CANCELLOUS)]
+
+
+def vertebra_parts(v: Vertebra) -> list[Part]:
+    """Body (cortical shell, cancellous core), pedicles, laminae, spinous and transverse
+    processes, articular pillars, and the spinal canal with cord/CSF, for one vertebra."""
+    h2 = v.height / 2
+    parts = [
+        Part(EllipticCylinderZ(v.cx, v.cy, v.a, v.b, v.cz - h2, v.cz + h2, 2.6), CORTEX),
+        Part(EllipticCylinderZ(v.cx, v.cy, v.a - 1.8, v.b - 1.8, v.cz - h2 + 1.2,
+                               v.cz + h2 - 1.2, 2.6), CANCELLOUS),
+    ]
+    lumbar = not v.thoracic
+    rc_x, rc_y = (11.0, 8.5) if lumbar else (8.0, 7.5)
+    canal_y = v.cy + v.b + rc_y + 0.5
+    zp = v.cz + 0.1 * v.height  # posterior arch sits a little above mid-body
+    ped_r = 4.5 if lumbar else 3.5
+    spine_len = 32.0 if lumbar else 28.0
+    tip_drop = 4.0 if lumbar else 14.0  # thoracic spinous processes slope steeply down
+    tp_len = 24.0 if lumbar else 16.0
+    lam_back = canal_y + rc_y + 3.0
+    for side in (-1.0, 1.0):
+        ped0 = (side * (rc_x + 1.5), v.cy + v.b - 4.0, zp)
+        ped1 = (side * (rc_x + 3.0), canal_y + 2.0, zp)
+        parts += _bone(Capsule(ped0, ped1, ped_r))
+        parts += _bone(Capsule(ped1, (0.0, lam_back, zp - 2.0), 3.2))
+        parts += _bone(Capsule(ped1, (side * (rc_x + 3.0 + tp_len), canal_y + 4.0, zp + 1.0),
+                               4.0 if lumbar else 3.5))
+        pillar = (side * (rc_x + 4.0), canal_y + 3.0)
+        parts += _bone(Capsule((*pillar, v.cz - h2 - 2.0), (*pillar, v.cz + h2 + 1.0), 4.0))
+    for dz in (-3.0, 0.0, 3.0) if lumbar else (-1.5, 1.5):
+        parts += _bone(Capsule((0.0, lam_back, zp - 2.0 + dz),
+                               (0.0, lam_back + spine_len, zp - 2.0 - tip_drop + dz), 3.0))
+    canal_z = (v.cz - h2 - 8.0, v.cz + h2 + 8.0)
+    parts.append(Part(EllipticCylinderZ(0.0, canal_y, rc_x, rc_y, *canal_z), CSF))
+    if v.thoracic or v.level == "L1":
+        parts.append(Part(EllipticCylinderZ(0.0, canal_y - 0.5, 4.5, 3.8, *canal_z), CORD))
+    return parts
+
+
+def rib_parts(v: Vertebra) -> list[Part]:
+    """A pair of ribs leaving a thoracic vertebra: posterolateral, then curving forward and down."""
+    rc_y = 7.5
+    y0 = v.cy + v.b + rc_y + 4.0
+    parts: list[Part] = []
+    for side in (-1.0, 1.0):
+        points = [(side * 26.0, y0, v.cz + 2.0), (side * 55.0, y0 + 6.0, v.cz - 3.0),
+                  (side * 85.0, y0 - 12.0, v.cz - 9.0), (side * 108.0, y0 - 50.0, v.cz - 16.0),
+                  (side * 115.0, y0 - 95.0, v.cz - 24.0)]
+        for p0, p1 in itertools.pairwise(points):
+            parts.append(Part(Capsule(p0, p1, 5.0), RIB))
+    return parts
+
+
+def soft_tissue_parts(vertebrae: dict[str, Vertebra], z_tl: float, fat_mm: float,
+                      zmin: float, zmax: float) -> list[Part]:
+    """Skin, subcutaneous fat, body contents, lungs/mediastinum/aorta above the T12/L1 disc;
+    abdomen, psoas, aorta and vena cava below; erector spinae along the whole spine."""
+    parts: list[Part] = []
+    regions = [((zmin, min(z_tl, zmax)), 170.0, 125.0, -42.0),   # abdomen
+               ((max(z_tl, zmin), zmax), 160.0, 120.0, -38.0)]    # chest
+    for (z0, z1), a, b, cy in regions:
+        if z1 <= z0:
+            continue
+        parts.append(Part(EllipticCylinderZ(0.0, cy, a, b, z0, z1), SKIN))
+        parts.append(Part(EllipticCylinderZ(0.0, cy, a - 2.0, b - 2.0, z0, z1), FAT))
+        parts.append(Part(EllipticCylinderZ(0.0, cy, a - 2.0 - fat_mm, b - 2.0 - fat_mm, z0, z1),
+                          SOFT))
+    if zmax > z_tl:
+        z0 = max(z_tl, zmin)
+        for side in (-1.0, 1.0):
+            parts.append(Part(EllipticCylinderZ(side * 72.0, -28.0, 58.0, 80.0, z0, zmax), LUNG))
+        parts.append(Part(EllipticCylinderZ(0.0, -105.0, 48.0, 62.0, z0, zmax), SOFT))
+        parts.append(Part(EllipticCylinderZ(24.0, -24.0, 12.5, 12.5, z0, zmax), BLOOD))
+    if zmin < z_tl:
+        z1 = min(z_tl, zmax)
+        parts.append(Part(EllipticCylinderZ(14.0, -34.0, 11.0, 11.0, zmin, z1), BLOOD))
+        parts.append(Part(EllipticCylinderZ(-22.0, -32.0, 14.0, 9.0, zmin, z1), BLOOD))
+        for side in (-1.0, 1.0):
+            parts.append(Part(EllipticCylinderZ(side * 38.0, 4.0, 14.0, 16.0, zmin, z1), MUSCLE))
+    for side in (-1.0, 1.0):
+        parts.append(Part(EllipticCylinderZ(side * 30.0, 58.0, 24.0, 26.0, zmin, zmax), MUSCLE))
+    return parts
+
+
+def build_anatomy(centre_levels: list[str], scale: float, fat_mm: float,
+                  zmin: float = -160.0, zmax: float = 160.0) -> Anatomy:
+    """The whole phantom between baseline z = zmin and zmax (mm) around ``centre_levels``."""
+    vertebrae, z_tl = build_vertebrae(centre_levels, scale)
+    anatomy = Anatomy(vertebrae=vertebrae, z_thoracolumbar=z_tl)
+    anatomy.parts += soft_tissue_parts(vertebrae, z_tl, fat_mm, zmin, zmax)
+    near = [v for v in vertebrae.values() if zmin - 40 < v.cz < zmax + 40]
+    for v in near:
+        if v.thoracic:
+            anatomy.parts += rib_parts(v)
+    for lower, upper in zip(near[1:], near[:-1], strict=True):
+        anatomy.parts += _disc_parts(lower, upper)
+    for v in near:
+        anatomy.parts += vertebra_parts(v)
+    return anatomy

@@ -1,0 +1,115 @@
+"""Analytic solids in baseline patient coordinates (LPS mm) used to build the spine phantom.
+
+Every shape answers two questions: its axis-aligned bounding box (so the renderer only evaluates it
+where it can be) and which of a set of points lie inside it. Points are given as three arrays of
+the same shape (x, y, z in LPS mm: +x patient left, +y posterior, +z superior).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.floating]
+BoolArray = npt.NDArray[np.bool_]
+Bounds = tuple[tuple[float, float, float], tuple[float, float, float]]
+
+
+class Shape:
+    """Base class: a solid region of baseline LPS space."""
+
+    def bounds(self) -> Bounds:
+        """((xmin, ymin, zmin), (xmax, ymax, zmax)) in LPS mm."""
+        raise NotImplementedError
+
+    def contains(self, x: FloatArray, y: FloatArray, z: FloatArray) -> BoolArray:
+        """True where the point (x, y, z) in LPS mm is inside the solid."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class EllipticCylinderZ(Shape):
+    """A (super-)elliptic cylinder along z: |dx/a|^p + |dy/b|^p ≤ 1 for z0 ≤ z ≤ z1 (mm).
+
+    p = 2 is an ellipse; p ≈ 2.5-3 gives the squarer outline of a vertebral body.
+    """
+
+    cx: float
+    cy: float
+    a: float
+    b: float
+    z0: float
+    z1: float
+    power: float = 2.0
+
+    def bounds(self) -> Bounds:
+        return ((self.cx - self.a, self.cy - self.b, self.z0),
+                (self.cx + self.a, self.cy + self.b, self.z1))
+
+    def contains(self, x: FloatArray, y: FloatArray, z: FloatArray) -> BoolArray:
+        if self.power == 2.0:
+            r = ((x - self.cx) / self.a) ** 2 + ((y - self.cy) / self.b) ** 2
+        else:
+            r = (np.abs((x - self.cx) / self.a) ** self.power
+                 + np.abs((y - self.cy) / self.b) ** self.power)
+        inside: BoolArray = (r <= 1.0) & (z >= self.z0) & (z <= self.z1)
+        return inside
+
+
+@dataclass(frozen=True)
+class Ellipsoid(Shape):
+    """An ellipsoid centred at (cx, cy, cz) mm with semi-axes (rx, ry, rz) mm.
+
+    The x/y semi-axes are turned by ``theta`` radians about +z (the axial plane of the baseline
+    frame), so the ellipsoid's axial diameters are exactly 2·rx and 2·ry.
+    """
+
+    cx: float
+    cy: float
+    cz: float
+    rx: float
+    ry: float
+    rz: float
+    theta: float = 0.0
+
+    def bounds(self) -> Bounds:
+        c, s = abs(np.cos(self.theta)), abs(np.sin(self.theta))
+        hx = float(np.hypot(self.rx * c, self.ry * s))
+        hy = float(np.hypot(self.rx * s, self.ry * c))
+        return ((self.cx - hx, self.cy - hy, self.cz - self.rz),
+                (self.cx + hx, self.cy + hy, self.cz + self.rz))
+
+    def contains(self, x: FloatArray, y: FloatArray, z: FloatArray) -> BoolArray:
+        dx, dy = x - self.cx, y - self.cy
+        c, s = np.cos(self.theta), np.sin(self.theta)
+        u = (dx * c + dy * s) / self.rx
+        v = (-dx * s + dy * c) / self.ry
+        w = (z - self.cz) / self.rz
+        inside: BoolArray = u * u + v * v + w * w <= 1.0
+        return inside
+
+
+@dataclass(frozen=True)
+class Capsule(Shape):
+    """All points within ``r`` mm of the segment p0–p1 (LPS mm): pedicles, processes, ribs."""
+
+    p0: tuple[float, float, float]
+    p1: tuple[float, float, float]
+    r: float
+
+    def bounds(self) -> Bounds:
+        lo = tuple(min(a, b) - self.r for a, b in zip(self.p0, self.p1, strict=True))
+        hi = tuple(max(a, b) + self.r for a, b in zip(self.p0, self.p1, strict=True))
+        return ((lo[0], lo[1], lo[2]), (hi[0], hi[1], hi[2]))
+
+    def contains(self, x: FloatArray, y: FloatArray, z: FloatArray) -> BoolArray:
+        ax, ay, az = self.p0
+        dx, dy, dz = (self.p1[0] - ax, self.p1[1] - ay, self.p1[2] - az)
+        length2 = dx * dx + dy * dy + dz * dz
+        px, py, pz = x - ax, y - ay, z - az
+        t = np.clip((px * dx + py * dy + pz * dz) / length2, 0.0, 1.0)
+        ex, ey, ez = px - t * dx, py - t * dy, pz - t * dz
+        inside: BoolArray = ex * ex + ey * ey + ez * ez <= self.r * self.r
+        return inside
