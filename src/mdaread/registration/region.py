@@ -1,0 +1,220 @@
+"""The region around the treated vertebra: cropping, intensity preparation, resampling.
+
+Everything here works in LPS mm. Registration never runs on whole volumes: both images are cut
+to a box around the vertebra and resampled onto a small isotropic grid aligned with the LPS axes,
+which keeps a registration well under a second and keeps distant anatomy (that moved differently)
+out of the metric.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import SimpleITK as sitk
+from scipy import ndimage
+
+from mdaread.errors import RegistrationError
+from mdaread.geometry import rigid
+from mdaread.model.volume import Volume
+from mdaread.registration.convert import to_sitk, to_transform
+
+FloatArray = npt.NDArray[np.float64]
+
+THREADS = 2
+"""Worker threads for every SimpleITK filter here (the target machine has 2 cores)."""
+
+CT_CLAMP_HU = (-200.0, 1500.0)
+"""CT values are clamped to this window before registration: air/fat detail and the top of the
+scale (metal, PMMA cement at up to +3071 HU) carry no alignment information around a vertebra."""
+
+CT_CEMENT_HU = 2000.0
+"""Follow-up CT voxels above this are cement (or metal) and are masked out of the metric."""
+
+
+def modality_kind(volume: Volume) -> str:
+    """``"CT"`` or ``"MR"``: from the Volume's modality, else from its values (CT has air at
+    about −1000 HU)."""
+    modality = volume.modality.upper()
+    if modality in {"CT", "MR"}:
+        return modality
+    return "CT" if float(np.min(volume.array)) < -500.0 else "MR"
+
+
+def crop(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
+         matrix: npt.ArrayLike | None = None) -> Volume | None:
+    """The sub-volume (a numpy view, same grid) covering the cube of half-edge ``half_size_mm``
+    centred on ``center_mm``; with ``matrix``, the cube is in another frame and is mapped through
+    ``matrix`` into this volume's LPS frame first. None when the cube misses the volume."""
+    corners = rigid.box_corners(center_mm, 2.0 * half_size_mm)
+    if matrix is not None:
+        corners = rigid.apply(matrix, corners)
+    ijk = volume.world_to_index(corners)
+    lo = np.floor(ijk.min(axis=0)).astype(int) - 1
+    hi = np.ceil(ijk.max(axis=0)).astype(int) + 2
+    size = np.array(volume.shape[::-1])  # (i, j, k)
+    lo, hi = np.maximum(lo, 0), np.minimum(hi, size)
+    if np.any(hi - lo < 1):
+        return None
+    sub = volume.array[lo[2]:hi[2], lo[1]:hi[1], lo[0]:hi[0]]
+    affine = volume.affine.copy()
+    affine[:3, 3] = volume.index_to_world(lo.astype(float))
+    return Volume(array=sub, affine=affine, modality=volume.modality,
+                  series_uid=volume.series_uid,
+                  frame_of_reference_uid=volume.frame_of_reference_uid)
+
+
+@dataclass(frozen=True)
+class RegionImage:
+    """One image of the pair, ready for the metric: ``image`` (float32 on an LPS-aligned
+    isotropic grid) and ``mask`` (uint8: 1 where the source volume has data and, for a follow-up
+    CT, no cement)."""
+
+    image: sitk.Image
+    mask: sitk.Image
+    inside_fraction: float
+
+
+def grid(center_mm: npt.ArrayLike, half_size_mm: float, spacing_mm: float) -> sitk.Image:
+    """An empty LPS-aligned cube of half-edge ``half_size_mm`` and voxel ``spacing_mm``."""
+    return grid_n(center_mm, math.ceil(2.0 * half_size_mm / spacing_mm) + 1, spacing_mm)
+
+
+def grid_n(center_mm: npt.ArrayLike, n: int, spacing_mm: float) -> sitk.Image:
+    """An empty LPS-aligned cube of ``n³`` voxels of ``spacing_mm`` centred on ``center_mm``."""
+    c = np.asarray(center_mm, dtype=np.float64).reshape(3)
+    reference = sitk.Image([n, n, n], sitk.sitkUInt8)
+    reference.SetSpacing([spacing_mm] * 3)
+    reference.SetOrigin(tuple(float(v) for v in c - spacing_mm * (n - 1) / 2.0))
+    return reference
+
+
+def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sitk.Image]:
+    """Clamped float image and its validity mask (1 = usable voxel) on the volume's own grid."""
+    values = np.asarray(sub.array, dtype=np.float32)
+    valid = np.isfinite(values)
+    if kind == "CT":
+        if mask_cement:
+            _mask_cement(values, valid, sub.spacing)
+        values = np.clip(np.nan_to_num(values, nan=CT_CLAMP_HU[0]), *CT_CLAMP_HU)
+    else:
+        finite = values[valid]
+        lo, hi = (np.percentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0))
+        values = np.clip(np.nan_to_num(values, nan=float(lo)), lo, hi)
+    image = to_sitk(Volume(array=values, affine=sub.affine))
+    mask = to_sitk(Volume(array=valid.astype(np.uint8), affine=sub.affine), np.uint8)
+    return image, mask
+
+
+def _mask_cement(values: npt.NDArray[np.float32], valid: npt.NDArray[np.bool_],
+                 spacing: tuple[float, float, float], rim_mm: float = 2.0) -> None:
+    """Clear ``valid`` on cement (> CT_CEMENT_HU) and on a ``rim_mm`` rim around it, where partial
+    volume still makes voxels brighter than bone. Works in the cement's bounding box only."""
+    cement = values > CT_CEMENT_HU
+    if not cement.any():
+        return
+    radius = [max(1, round(rim_mm / s)) for s in spacing[::-1]]  # (k, j, i)
+    idx = np.argwhere(cement)
+    lo = np.maximum(idx.min(axis=0) - radius, 0)
+    hi = np.minimum(idx.max(axis=0) + np.asarray(radius) + 1, values.shape)
+    box = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    grids = np.meshgrid(*[np.arange(-r, r + 1) / r for r in radius], indexing="ij")
+    ball = sum(g**2 for g in grids) <= 1.0
+    valid[box] &= ~ndimage.binary_dilation(cement[box], structure=ball)
+
+
+def _smooth_for(image: sitk.Image, spacing_mm: float) -> sitk.Image:
+    """Anti-alias before downsampling to ``spacing_mm``: average whole blocks of voxels first
+    (cheap), then a Gaussian that makes up the rest of the difference in resolution."""
+    factors = [max(1, int(spacing_mm / s)) for s in image.GetSpacing()]
+    if max(factors) > 1:
+        image = sitk.BinShrink(image, factors)
+    sigmas = [0.42 * math.sqrt(max(spacing_mm**2 - s**2, 0.0)) for s in image.GetSpacing()]
+    if max(sigmas) < 0.3:
+        return image
+    return sitk.SmoothingRecursiveGaussian(image, [max(s, 0.01) for s in sigmas])
+
+
+def resample(image: sitk.Image, reference: sitk.Image, transform: sitk.Transform | None = None,
+             *, interpolator: int = sitk.sitkLinear, default: float = 0.0,
+             pixel_type: int = sitk.sitkFloat32) -> sitk.Image:
+    """``image`` sampled on the grid of ``reference`` (``transform`` maps reference points to
+    ``image`` points; identity when None)."""
+    f = sitk.ResampleImageFilter()
+    f.SetReferenceImage(reference)
+    f.SetInterpolator(interpolator)
+    f.SetDefaultPixelValue(default)
+    f.SetOutputPixelType(pixel_type)
+    f.SetNumberOfThreads(THREADS)
+    if transform is not None:
+        f.SetTransform(transform)
+    return f.Execute(image)
+
+
+def region_image(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
+                 spacing_mm: float, *, kind: str, mask_cement: bool = False,
+                 matrix: npt.ArrayLike | None = None, role: str = "image") -> RegionImage:
+    """``volume`` cut to the cube of half-edge ``half_size_mm`` around ``center_mm`` and
+    resampled to ``spacing_mm`` isotropic on an LPS-aligned grid. With ``matrix`` the cube is
+    given in another frame (the baseline's) and placed through ``matrix`` — the grid is then
+    centred on the mapped centre and stays LPS-aligned in this volume's frame.
+
+    Raises RegistrationError (naming ``role``) when the cube misses the volume's data.
+    """
+    center = np.asarray(center_mm, dtype=np.float64).reshape(3)
+    if matrix is not None:
+        center = rigid.apply(matrix, center)
+    sub = crop(volume, center, half_size_mm)
+    if sub is None:
+        raise RegistrationError(
+            f"the registration region (centre {_fmt(center)} mm, half-size {half_size_mm:.0f} mm)"
+            f" lies outside the {role} volume"
+        )
+    image, mask = _prepare(sub, kind, mask_cement)
+    reference = grid(center, half_size_mm, spacing_mm)
+    image = resample(_smooth_for(image, spacing_mm), reference)
+    mask = resample(mask, reference, interpolator=sitk.sitkNearestNeighbor,
+                    pixel_type=sitk.sitkUInt8)
+    fraction = float(np.mean(sitk.GetArrayViewFromImage(mask)))
+    return RegionImage(image, mask, fraction)
+
+
+def sphere_mask(reference: sitk.Image, center_mm: npt.ArrayLike, radius_mm: float) -> sitk.Image:
+    """uint8 mask on ``reference`` (LPS-aligned) of the ball of ``radius_mm`` around the centre."""
+    size = reference.GetSize()
+    origin = np.asarray(reference.GetOrigin())
+    spacing = np.asarray(reference.GetSpacing())
+    axes = [origin[a] + spacing[a] * np.arange(size[a]) - float(np.asarray(center_mm)[a])
+            for a in range(3)]
+    z, y, x = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
+    ball = (x**2 + y**2 + z**2 <= radius_mm**2).astype(np.uint8)
+    mask = sitk.GetImageFromArray(ball)
+    mask.CopyInformation(reference)
+    return mask
+
+
+def _fmt(point: FloatArray) -> str:
+    return "(" + ", ".join(f"{v:.1f}" for v in point) + ")"
+
+
+def sampled_in_fixed_frame(volume: Volume, center_mm: npt.ArrayLike, n: int, spacing_mm: float,
+                           *, kind: str, matrix: npt.ArrayLike, mask_cement: bool = False,
+                           ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """``volume`` (a follow-up) seen through ``matrix`` (baseline → follow-up) on an ``n³``
+    LPS-aligned grid of ``spacing_mm`` in the BASELINE frame centred on ``center_mm``: values
+    ``[k, j, i]`` and a validity mask (inside the volume, no cement). Empty mask when the mapped
+    cube misses the volume."""
+    half = spacing_mm * (n - 1) / 2.0
+    sub = crop(volume, center_mm, half, matrix)
+    reference = grid_n(center_mm, n, spacing_mm)
+    if sub is None:
+        return np.zeros((n, n, n), np.float32), np.zeros((n, n, n), bool)
+    image, mask = _prepare(sub, kind, mask_cement)
+    transform = to_transform(matrix, center_mm)
+    values = sitk.GetArrayFromImage(resample(_smooth_for(image, spacing_mm), reference, transform))
+    valid = sitk.GetArrayFromImage(resample(mask, reference, transform,
+                                            interpolator=sitk.sitkNearestNeighbor,
+                                            pixel_type=sitk.sitkUInt8)) > 0
+    return values, valid
