@@ -8,6 +8,7 @@ ImageOrientationPatient (row direction then column direction).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -162,12 +163,32 @@ def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> lis
     if "Rows" not in ds or "Columns" not in ds:
         raise SkipFile("no pixel data (not an image)")
     _check_pixel_element(path, ds, offset, size, syntax)
+    problem = undecodable(syntax)
+    if problem:
+        raise SkipFile(problem)
     samples = _int(ds.get("SamplesPerPixel", 1)) or 1
     if samples != 1:
         raise SkipFile(f"unsupported: colour image ({samples} samples per pixel)")
     if "PerFrameFunctionalGroupsSequence" in ds:
         return _enhanced_frames(path, ds, offset, syntax)
     return [_classic_frame(path, ds, offset, syntax)]
+
+
+@functools.lru_cache(maxsize=64)
+def undecodable(syntax: str) -> str:
+    """Why pixel data in ``syntax`` cannot be decoded here ("" when it can)."""
+    if syntax in NATIVE_LITTLE_ENDIAN:
+        return ""
+    from pydicom.pixels import get_decoder
+
+    name = pydicom.uid.UID(syntax).name if syntax else "unknown"
+    try:
+        available = get_decoder(syntax).is_available
+    except NotImplementedError:
+        return f"unsupported transfer syntax: {name} (no decoder exists)"
+    except Exception:
+        return f"unsupported transfer syntax: {name}"
+    return "" if available else f"unsupported transfer syntax: {name} (decoder not installed)"
 
 
 def _syntax_from_encoding(ds: Dataset) -> str:

@@ -110,7 +110,8 @@ def _read_decoded(path: Path, members: list[tuple[int, FrameInfo]], out: np.ndar
     except Exception as exc:  # decoders raise many types; name the file and the syntax
         syntax = members[0][1].transfer_syntax
         name = pydicom.uid.UID(syntax).name if syntax else "unknown syntax"
-        raise DicomError(f"{path}: cannot decode pixel data ({name}): {exc}") from None
+        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise DicomError(f"{path}: cannot decode pixel data ({name}): {detail}") from None
     if pixels.ndim == 2:
         pixels = pixels[np.newaxis]
     for k, frame in members:
