@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def test_chain_links_every_row(ws: SqliteWorkspace) -> None:
     rows = ws.audit_rows()
     assert len(rows) >= 8
     assert rows[0].prev_hash == GENESIS_HASH
-    for before, row in zip(rows, rows[1:], strict=False):
+    for before, row in itertools.pairwise(rows):
         assert row.prev_hash == before.hash
         assert expected_hash(row, before.hash) == row.hash
     check = ws.verify_audit()
@@ -45,7 +46,7 @@ def test_chain_links_every_row(ws: SqliteWorkspace) -> None:
 
 
 def test_sign_off_is_recorded_with_before_and_after(ws: SqliteWorkspace) -> None:
-    sign = [r for r in ws.audit_rows("read") if r.action == "sign"][0]
+    sign = next(r for r in ws.audit_rows("read") if r.action == "sign")
     assert (sign.user, sign.role) == ("rita", "reader")
     assert '"status":"draft"' in (sign.before or "")
     assert '"status":"signed"' in (sign.after or "") and '"long_mm":12.0' in (sign.after or "")

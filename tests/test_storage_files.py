@@ -6,9 +6,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from test_storage_helpers import add_fake_series
-
 from mdaread.storage import Actor, create_workspace, file_records, hash_file, verify_series_files
+from test_storage_helpers import add_fake_series
 
 DM = Actor("dana", "data_manager")
 

@@ -225,7 +225,7 @@ def test_registrations_lesions_assessments(ws: SqliteWorkspace) -> None:
 def test_every_change_is_audited_with_who_and_before_after(ws: SqliteWorkspace) -> None:
     ws.set_randomisation(DM, "MDA-001", arm="RFA+VP", centre="B", treatment_date="2025-01-10",
                          reason="data entry error")
-    [create, update] = ws.audit_rows("subject", "MDA-001")
+    [_create, update] = ws.audit_rows("subject", "MDA-001")
     assert (update.user, update.role, update.action, update.reason) == (
         "dana", "data_manager", "update", "data entry error")
     assert '"arm":"RFA+VP+SBRT"' in (update.before or "")
