@@ -118,3 +118,14 @@ def test_parse_timepoint_for_a_stored_read() -> None:
     assert obs.possible_flare and obs.follow_up("L1") is not None
     with pytest.raises(CriteriaInputError, match="subject MDA-001, timepoint 1m, key days"):
         parse_timepoint({**stored, "days": None}, baseline=False, subject="MDA-001")
+
+
+def test_every_sign_and_rule_has_help() -> None:
+    from mdaread.criteria import RULE_HELP, SIGN_HELP
+    from mdaread.criteria import vocabulary as v
+    from mdaread.model.observations import SIGNS
+
+    assert set(SIGN_HELP) == set(SIGNS)
+    rules = {value for name, value in vars(v).items() if name.startswith("RULE_")
+             and isinstance(value, str)}
+    assert set(RULE_HELP) == rules

@@ -18,13 +18,16 @@ from mdaread.criteria.spd import ReferenceState, reference_state
 from mdaread.criteria.subject import assess_subject
 from mdaread.criteria.timepoint import assess_timepoint
 from mdaread.criteria.validate import validate_subject
-from mdaread.criteria.vocabulary import applicable_signs
+from mdaread.criteria.vocabulary import CEMENT_REMINDER, RULE_HELP, SIGN_HELP, applicable_signs
 
 CRITERIA_VERSION = "mdaread-mda-1"
 """Version of these rules (stored with every read beside the protocol settings)."""
 
 __all__ = [
+    "CEMENT_REMINDER",
     "CRITERIA_VERSION",
+    "RULE_HELP",
+    "SIGN_HELP",
     "DcrRow",
     "ReferenceState",
     "TimepointResult",

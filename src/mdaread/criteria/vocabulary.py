@@ -75,3 +75,39 @@ def input_error(subject: str, timepoint: str | None, key: str, problem: str) -> 
     if timepoint is not None:
         where += f", timepoint {timepoint}"
     return CriteriaInputError(f"{where}, key {key}: {problem}")
+
+
+SIGN_HELP = {
+    "complete_fill_in": "CR (CT, lytic): the lytic lesion is completely filled in by sclerosis",
+    "density_normalized": "CR (CT, blastic): bone density has returned to normal",
+    "signal_normalized": "CR (MR): marrow signal has returned to normal on every sequence",
+    "sclerotic_rim": "PR (CT, lytic): a sclerotic rim has formed around the lytic lesion",
+    "partial_fill_in": "PR (CT, lytic): the lytic lesion is partly filled in by sclerosis",
+    "subjective_decrease_50": "PR (ill-defined lesion): size decreased by at least 50 % by eye",
+    "subjective_increase_25": "PD (ill-defined lesion): size increased by at least 25 % by eye",
+    "new_soft_tissue": "PD: a new lytic or soft-tissue component",
+    "qualitative_increase": "PD: the lesion has clearly grown or worsened",
+}
+"""One line per sign, for the guided read (cement is never fill-in or increased density)."""
+
+CEMENT_REMINDER = ("This vertebra holds PMMA cement: cement is never sclerotic fill-in or "
+                   "increased density; exclude it from measurements.")
+
+RULE_HELP = {
+    RULE_NO_SCAN: "no scan available at this timepoint",
+    RULE_PD_NEW_LESION: "a definite new bone lesion (not flare)",
+    RULE_PD_EPIDURAL: "epidural progression",
+    RULE_PD_SIGN: "a lesion shows a sign of progression",
+    RULE_PD_SPD: "sum of products increased at or above the PD threshold",
+    RULE_FLARE: "new sclerotic lesions with other signs of response: osteoblastic flare",
+    RULE_CR: "every lesion shows complete response and no new lesion",
+    RULE_PR_SPD: "sum of products decreased at or below the PR threshold",
+    RULE_PR_SIGN: "a lesion shows a sign of partial or complete response",
+    RULE_NE_NONEVALUABLE: "the treated index lesion, or half the reference SPD, is not evaluable",
+    RULE_SD: "no response and no progression",
+    RULE_NE_NO_EVALUABLE: "no evaluable lesion",
+    RULE_REFERENCE: "the reference timepoint: no category",
+    RULE_BEFORE_REFERENCE: "before the reference timepoint: no category",
+    RULE_OVERRIDE: "the reader's category (with a reason) replaced the computed one",
+}
+"""One line per rule name, for showing the deciding rule."""
