@@ -53,7 +53,11 @@ class Job(QRunnable):
         except Cancelled:
             self.signals.cancelled.emit()
         except MdareadError as exc:
-            self.signals.failed.emit(str(exc))
+            # a job interrupted by cancel may fail on the way out: that is still a cancel
+            if self._stop.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.failed.emit(str(exc))
         except Exception as exc:  # a bug: say what, keep the window alive, trace on stderr
             traceback.print_exc()
             self.signals.failed.emit(f"unexpected {type(exc).__name__}: {exc}")

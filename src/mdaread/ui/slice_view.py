@@ -205,6 +205,14 @@ class SliceView(QWidget):
         du, dv = self.geometry_.pixel_mm
         return self.view_box.mapViewToScene(QPointF(c * du, r * dv))
 
+    def crosshair_world(self) -> np.ndarray | None:
+        """LPS mm of the crosshair centre as drawn (on the centre of the shown slice)."""
+        g = self.geometry_
+        if g is None:
+            return None
+        du, dv = g.pixel_mm
+        return g.to_world(self.vline.value() / du, self.hline.value() / dv, self.slice_index)
+
     def point_at_scene(self, scene_pos: QPointF) -> None:
         world = self.scene_to_world(scene_pos)
         if world is not None:

@@ -152,14 +152,17 @@ class ReadingSession:
         state.series, state.volume, state.mpr = series, volume, Mpr(volume)
         state.window = default_window(volume.modality, volume.array)
         self._refresh_registration()
-        other = self.sides[_other(side)]
-        if self.linked and other.cursor is not None and other.volume is not None:
-            state.cursor = self.map_point(_other(side), other.cursor)
+        base = self.sides["baseline"]
+        if side == "followup" and self.linked and base.volume is not None:
+            state.cursor = self.map_point("baseline", base.cursor)
         elif state.cursor is None or not state.mpr.contains(state.cursor):
             state.cursor = self._start_point(state)
         self.series_changed.emit(side)
         self.window_changed.emit(side)
         self.cursor_changed.emit(side)
+        if side == "baseline" and self.linked and self.sides["followup"].volume is not None:
+            # the baseline leads, whichever side finished loading first
+            self.set_cursor("baseline", state.cursor)
 
     def _start_point(self, state: SideState) -> FloatArray:
         assert state.volume is not None

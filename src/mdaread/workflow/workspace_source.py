@@ -1,0 +1,114 @@
+"""The trial workspace as the workstation's ReadingSource (Qt-free).
+
+Database calls happen on the caller's (main) thread only: ``series()`` resolves each series' file
+list up front, so ``load`` — which runs in a worker thread — touches files and mdaread.io only,
+never the SQLite connection (storage allows one connection per thread).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from mdaread.errors import InputError
+from mdaread.io import load_series
+from mdaread.model import SeriesCandidate, Volume
+from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
+from mdaread.storage import Actor, SeriesFileRecord, WorkspaceRepository
+from mdaread.storage.files import check_files
+from mdaread.workflow.worklist import Landmark, SeriesChoice, WorklistEntry, timepoint_rank
+from mdaread.workflow.workspace_service import workspace_status
+
+
+class WorkspaceSource:
+    """Worklist, series, landmarks and accepted registrations of a workspace, as ``actor`` sees
+    them (a reader never receives the arm: storage hides it and WorklistEntry has no field)."""
+
+    def __init__(self, ws: WorkspaceRepository, actor: Actor, name: str = "workspace") -> None:
+        self.ws, self.actor, self.name = ws, actor, name
+        self._files: dict[str, tuple[int, SeriesCandidate, list[SeriesFileRecord]]] = {}
+        self._series_ids: dict[str, int] = {}
+
+    def worklist(self) -> list[WorklistEntry]:
+        entries = []
+        for subject in workspace_status(self.ws, self.actor):
+            for cell in subject.timepoints:
+                if cell.n_series == 0:
+                    continue  # nothing to read yet
+                entries.append(WorklistEntry(subject.subject, cell.label, cell.days,
+                                             "+".join(cell.modalities), cell.read_status,
+                                             cell.n_series))
+        return entries
+
+    def timepoints(self, subject: str) -> list[str]:
+        with_series = {s.timepoint_id for s in self.ws.list_series(subject=subject)}
+        labels = [t.label for t in self.ws.list_timepoints(subject) if t.id in with_series]
+        return sorted(labels, key=timepoint_rank)
+
+    def series(self, subject: str, timepoint: str) -> list[SeriesChoice]:
+        tp = self.ws.find_timepoint(subject, timepoint)
+        if tp is None:
+            return []
+        choices = []
+        for record in self.ws.list_series(subject=subject, timepoint_id=tp.id):
+            files = self.ws.series_files(record.id)
+            candidate = SeriesCandidate(
+                series_uid=record.series_uid, key=record.key, modality=record.modality,
+                description=record.description, files=[Path(f.path) for f in files],
+                shape=record.shape, spacing=record.spacing, origin=record.origin,
+                direction=record.direction, study_uid=record.study_uid,
+                frame_of_reference_uid=record.frame_of_reference_uid, patient_id=subject,
+                study_date=record.study_date)
+            ref = f"series {record.id}"
+            self._files[ref] = (record.id, candidate, files)
+            self._series_ids[record.series_uid + "|" + record.key] = record.id
+            choices.append(SeriesChoice(record.series_uid, record.modality,
+                                        record.description or record.modality, ref=ref))
+        return choices
+
+    def load(self, series: SeriesChoice, progress: Progress = no_progress,
+             cancel: Cancel = never_cancel) -> Volume:
+        """Check the files against their import hashes, then load (worker-thread safe)."""
+        if series.ref not in self._files:
+            raise InputError(f"{series.ref}: unknown series (list the timepoint's series first)")
+        series_id, candidate, files = self._files[series.ref]
+        progress(0.0, f"checking {len(files)} files of {series.description}")
+        check = check_files(series_id, files)
+        check_cancel(cancel)
+        if not check.ok:
+            raise InputError(f"{check.summary()} — the images changed since import; "
+                             "ask the data manager to re-import or relink them")
+        return load_series(candidate, progress=lambda f, m: progress(0.1 + 0.9 * f, m),
+                           cancel=cancel)
+
+    def landmarks(self, subject: str, timepoint: str) -> list[Landmark]:
+        """Lesion levels at the centres of their measurements at this timepoint (LPS mm)."""
+        tp = self.ws.find_timepoint(subject, timepoint)
+        if tp is None:
+            return []
+        lesions = {lesion.lesion_id: lesion for lesion in self.ws.list_lesions(subject)}
+        out = []
+        for read in self.ws.list_reads(subject=subject, timepoint_id=tp.id, current_only=True):
+            for m in self.ws.list_measurements(read.id):
+                lesion = lesions.get(m.lesion_id)
+                if lesion is None or not m.endpoints:
+                    continue
+                center = np.mean(np.asarray(m.endpoints, dtype=np.float64), axis=0)
+                out.append(Landmark(lesion.level, (float(center[0]), float(center[1]),
+                                                   float(center[2])), lesion.treated_index))
+        return out
+
+    def registration(self, subject: str, baseline: SeriesChoice,
+                     followup: SeriesChoice) -> npt.NDArray[np.float64] | None:
+        """The latest accepted registration of this pair (baseline LPS → follow-up LPS)."""
+        ids = [self._files[c.ref][0] for c in (baseline, followup) if c.ref in self._files]
+        if len(ids) != 2:
+            return None
+        accepted = [r for r in self.ws.list_registrations(ids[0], ids[1])
+                    if r.status == "accepted"]
+        if not accepted:
+            return None
+        latest = max(accepted, key=lambda r: (r.accepted_at or "", r.id))
+        return np.asarray(latest.matrix, dtype=np.float64)

@@ -1,0 +1,248 @@
+"""The workstation driven through its widgets (pytest-qt, offscreen): open a case, scroll,
+presets, linked navigation through identity and a known matrix, loading errors and cancel."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPoint, Qt
+
+from mdaread.errors import InputError
+from mdaread.geometry import PRESETS, apply_window
+from mdaread.geometry.rigid import rigid_matrix
+from mdaread.model import Volume
+from mdaread.ui.main_window import MainWindow
+from mdaread.workflow.worklist import InMemorySource, Landmark
+
+MATRIX = rigid_matrix((0.03, -0.02, 0.04), (6.0, -4.0, 3.0))
+
+
+def _volume(uid: str, modality: str = "CT", origin=(-40.0, -40.0, -30.0),
+            spacing=(0.9, 0.9, 2.0), shape=(32, 90, 90)) -> Volume:
+    rng = np.random.default_rng(sum(map(ord, uid)))
+    array = rng.integers(-300, 1800, size=shape).astype(np.int16)
+    affine = np.diag([*spacing, 1.0])
+    affine[:3, 3] = origin
+    return Volume(array, affine, modality=modality, series_uid=uid, description=f"{uid} desc")
+
+
+def _source() -> InMemorySource:
+    src = InMemorySource("ui test")
+    src.add("MDA-007", "baseline", [_volume("base"), _volume("base-mr", "MR")], days=-1,
+            landmarks=[Landmark("L2", (0.0, 0.0, 0.0), treated=True)])
+    src.add("MDA-007", "1m", [_volume("one", origin=(-38.0, -41.0, -28.0))], days=31,
+            status="draft")
+    src.add("MDA-007", "3m", [_volume("three", spacing=(0.7, 0.7, 3.0))], days=90)
+    src.add("MDA-008", "baseline", [_volume("other")], days=0, status="signed")
+    return src
+
+
+@pytest.fixture
+def window(qtbot):
+    windows = []
+
+    def make(source: InMemorySource) -> MainWindow:
+        w = MainWindow(source)
+        qtbot.addWidget(w)
+        w.resize(1400, 900)
+        w.show()
+        qtbot.waitExposed(w)
+        w.activateWindow()
+        qtbot.waitUntil(w.isActiveWindow, timeout=3000)  # window shortcuts need an active window
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+def _open(qtbot, w: MainWindow, subject: str, timepoint: str) -> None:
+    w.open_case(subject, timepoint)
+    qtbot.waitUntil(lambda: not w.is_loading, timeout=10_000)
+
+
+def _shown(w: MainWindow, side: str, plane: str) -> np.ndarray:
+    point = w.panels[side].views[plane].crosshair_world()
+    assert point is not None
+    return point
+
+
+def _on_slice(w: MainWindow, side: str, plane: str, world: np.ndarray) -> np.ndarray:
+    """``world`` moved onto the centre of the slice the view shows (what it can draw)."""
+    mpr = w.session.sides[side].mpr
+    g = mpr.geometry(plane)
+    c, r, _ = g.to_display(world)
+    return g.to_world(c, r, g.slice_index(world))
+
+
+def _click(qtbot, w: MainWindow, side: str, plane: str, world: np.ndarray) -> None:
+    view = w.panels[side].views[plane]
+    scene = view.world_to_scene(world)
+    pos = view.graphics.mapFromScene(scene)
+    qtbot.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos))
+
+
+def test_open_scroll_preset_and_linked_navigation_in_shared_coordinates(qtbot, window) -> None:
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    assert w.panels["followup"].title.text() == "Follow-up · 1m"
+    base, follow = w.session.sides["baseline"], w.session.sides["followup"]
+    assert np.allclose(base.cursor, (0, 0, 0)) and np.allclose(follow.cursor, (0, 0, 0))
+    for side in ("baseline", "followup"):
+        for plane in ("axial", "sagittal", "coronal"):
+            assert np.allclose(_shown(w, side, plane), _on_slice(w, side, plane, (0, 0, 0)))
+
+    # scroll the baseline axial view with the keyboard: one slice (2 mm) up, 10 with Page Up
+    axial = w.panels["baseline"].views["axial"]
+    axial.setFocus()
+    qtbot.keyClick(axial, Qt.Key.Key_Up)
+    qtbot.keyClick(axial, Qt.Key.Key_PageUp)
+    assert base.cursor[2] == pytest.approx(22.0)
+    assert np.allclose(follow.cursor, base.cursor)
+    assert _shown(w, "baseline", "axial")[2] == pytest.approx(22.0)
+    # the follow-up grid starts at z = −28 with 2 mm slices: nearest slice centre is 22
+    assert _shown(w, "followup", "axial")[2] == pytest.approx(22.0)
+
+    # a click on the follow-up sagittal view moves both sides to the clicked point
+    target = _on_slice(w, "followup", "sagittal", np.array([0.0, 10.0, -5.0]))
+    _click(qtbot, w, "followup", "sagittal", target)
+    assert np.allclose(follow.cursor, target, atol=0.5)
+    assert np.allclose(base.cursor, follow.cursor)
+    assert np.allclose(_shown(w, "baseline", "coronal"),
+                       _on_slice(w, "baseline", "coronal", base.cursor))
+
+    # preset by key: soft tissue on both sides; the drawn pixels are the windowed slice
+    qtbot.keyClick(w, Qt.Key.Key_2)
+    assert base.window == PRESETS["soft tissue"] and follow.window == PRESETS["soft tissue"]
+    view = w.panels["followup"].views["axial"]
+    expected = apply_window(follow.mpr.image("axial", view.slice_index), PRESETS["soft tissue"])
+    assert np.array_equal(view.image.image, expected)
+
+
+def test_linked_navigation_through_a_known_registration(qtbot, window) -> None:
+    src = _source()
+    src.set_registration("MDA-007", "base", "three", MATRIX)
+    w = window(src)
+    _open(qtbot, w, "MDA-007", "3m")
+    assert "accepted" in w.registration_status.text()
+    base, follow = w.session.sides["baseline"], w.session.sides["followup"]
+    target = _on_slice(w, "baseline", "axial", np.array([5.0, -8.0, 4.0]))
+    _click(qtbot, w, "baseline", "axial", target)
+    mapped = MATRIX[:3, :3] @ base.cursor + MATRIX[:3, 3]
+    assert np.allclose(follow.cursor, mapped)
+    for plane in ("axial", "sagittal", "coronal"):
+        assert np.allclose(_shown(w, "followup", plane), _on_slice(w, "followup", plane, mapped))
+    # scrolling the follow-up moves the baseline through the inverse
+    qtbot.keyClick(w.panels["followup"].views["coronal"], Qt.Key.Key_Down)
+    back = np.linalg.solve(MATRIX, np.append(follow.cursor, 1.0))[:3]
+    assert np.allclose(base.cursor, back)
+
+    # L unlinks: the follow-up stays where it is
+    qtbot.keyClick(w, Qt.Key.Key_L)
+    assert not w.session.linked and w.link_button.text() == "Unlinked"
+    before = follow.cursor.copy()
+    qtbot.keyClick(w.panels["baseline"].views["axial"], Qt.Key.Key_Up)
+    assert np.allclose(follow.cursor, before)
+
+
+def test_window_level_by_right_drag_and_readout(qtbot, window) -> None:
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    panel = w.panels["baseline"]
+    before = w.session.sides["baseline"].window
+    panel.views["axial"].window_drag(40.0, -10.0)
+    after = w.session.sides["baseline"].window
+    assert after.width > before.width and after.level > before.level
+    assert w.session.sides["followup"].window == before  # per side
+    assert "L2" in panel.readout.text() and "LPS (0.0, 0.0, 0.0)" in panel.readout.text()
+
+
+def test_timepoint_strip_series_picker_and_shortcut_card(qtbot, window) -> None:
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    labels = [b.text() for b in w.timepoint_group.buttons()]
+    assert labels == ["1m", "3m"]
+    three = next(b for b in w.timepoint_group.buttons() if b.text() == "3m")
+    qtbot.mouseClick(three, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.is_loading, timeout=10_000)
+    assert w.session.sides["followup"].series.series_uid == "three"
+    assert three.isChecked()
+
+    picker = w.panels["baseline"].series_picker
+    assert picker.count() == 2
+    picker.setCurrentIndex(1)
+    picker.activated.emit(1)
+    qtbot.waitUntil(lambda: not w.is_loading, timeout=10_000)
+    assert w.session.sides["baseline"].volume.modality == "MR"
+
+    assert not w.overlay.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_F1)
+    assert w.overlay.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_F1)
+    assert not w.overlay.isVisible()
+
+
+def test_worklist_filter_and_open_by_double_click(qtbot, window) -> None:
+    w = window(_source())
+    assert len(w.worklist.shown) == 4
+    qtbot.keyClicks(w.worklist.filter_edit, "008")
+    assert [e.subject for e in w.worklist.shown] == ["MDA-008"]
+    w.worklist.filter_edit.clear()
+    w.worklist.status_combo.setCurrentText("draft")
+    assert [(e.subject, e.timepoint) for e in w.worklist.shown] == [("MDA-007", "1m")]
+    with qtbot.waitSignal(w.loading_finished, timeout=10_000):
+        w.worklist._activate(0)
+    assert w.session.subject == "MDA-007"
+    assert w.session.sides["followup"].timepoint == "1m"
+
+
+def test_loading_error_shows_a_dialog_not_a_traceback(qtbot, window) -> None:
+    src = _source()
+    src.fail_uids.add("one")
+    w = window(src)
+    _open(qtbot, w, "MDA-007", "1m")
+    assert w.error_dialog is not None and w.error_dialog.isVisible()
+    text = w.error_dialog.text()
+    assert "cannot load series one" in text and "Traceback" not in text
+    assert "Not loaded" in w.panels["followup"].info.text()
+    assert w.session.sides["baseline"].volume is not None  # the other side still loads
+    w.error_dialog.done(0)
+
+
+class _SlowSource(InMemorySource):
+    """Loads block until cancelled (checks the cancel callable like a real loader)."""
+
+    def __init__(self) -> None:
+        super().__init__("slow")
+        self.started = threading.Event()
+
+    def load(self, series, progress, cancel):
+        self.started.set()
+        progress(0.5, "half way")
+        for _ in range(1000):
+            if cancel():
+                raise InputError("should be reported as cancelled, not as an error")
+            threading.Event().wait(0.01)
+        return super().load(series, progress, cancel)
+
+
+def test_cancel_stops_loading_and_the_window_stays_responsive(qtbot, window) -> None:
+    src = _SlowSource()
+    src.add("MDA-009", "baseline", [_volume("slow-b")])
+    src.add("MDA-009", "1m", [_volume("slow-f")])
+    w = window(src)
+    w.open_case("MDA-009", "1m")
+    assert src.started.wait(5)
+    assert w.is_loading and w.cancel_button.isVisible()
+    # the event loop still answers while the worker runs: progress arrives, keys work
+    qtbot.waitUntil(lambda: w.progress_bar.value() >= 25, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_F1)
+    assert w.overlay.isVisible()
+    qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.is_loading, timeout=10_000)
+    assert w.session.sides["baseline"].volume is None
+    assert w.error_dialog is None
+    assert "cancelled" in w.panels["baseline"].info.text()
