@@ -223,3 +223,8 @@ def test_input_order_kept_when_timepoints_are_not_chronological() -> None:
     results = assess_subject(subjects[0], settings)
     assert [x.label for x in results] == ["3m", "baseline", "1m"]
     assert [x.final_category for x in results] == ["PD", None, "SD"]
+
+
+def test_plain_pd_dated_to_itself_and_others_undated() -> None:
+    r = assess(baseline(TI), stable("3m", 91), stable("6m", 182, epidural_progression=True))
+    assert (r["3m"].pd_dated_to, r["6m"].pd_dated_to) == (None, "6m")

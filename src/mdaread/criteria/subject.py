@@ -44,6 +44,9 @@ def assess_subject(subject: SubjectObservations,
     _backdate_equivocal(results, chrono, after)
     if protocol.pd_carry_forward:
         _carry_forward(results, after)
+    for result in results:  # a PD not dated elsewhere is dated to its own timepoint
+        if result.final_category == "PD" and result.pd_dated_to is None:
+            result.pd_dated_to = result.label
     by_label = {r.label: r for r in results}
     return [by_label[tp.label] for tp in subject.timepoints]
 
