@@ -14,6 +14,7 @@ from mdaread.storage import (
     SCHEMA_VERSION,
     Actor,
     NotAWorkspace,
+    PermissionDenied,
     SchemaTooNew,
     WorkspaceBusy,
     WorkspaceError,
@@ -36,7 +37,10 @@ def test_pragmas_wal_foreign_keys_busy_timeout(tmp_path: Path) -> None:
             conn.execute("INSERT INTO timepoints(subject, label) VALUES ('nobody', 'x')")
 
 
-def test_create_refuses_an_existing_workspace(tmp_path: Path) -> None:
+def test_create_refuses_an_existing_workspace_and_a_non_data_manager(tmp_path: Path) -> None:
+    with pytest.raises(PermissionDenied, match="data manager"):
+        create_workspace(tmp_path / "W", Actor("rita", "reader"))
+    assert not (tmp_path / "W").exists()
     create_workspace(tmp_path / "W", DM).close()
     with pytest.raises(WorkspaceError, match="already a workspace"):
         create_workspace(tmp_path / "W", DM)

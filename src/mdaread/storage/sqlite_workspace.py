@@ -7,7 +7,7 @@ from typing import Any
 
 from mdaread.storage import sqlite_rows as rows
 from mdaread.storage.audit import verify_chain, write_csv
-from mdaread.storage.errors import WorkspaceError
+from mdaread.storage.errors import PermissionDenied, WorkspaceError
 from mdaread.storage.records import Actor, AuditCheck, AuditRecord
 from mdaread.storage.schema import SCHEMA_VERSION
 from mdaread.storage.sqlite_db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
@@ -46,6 +46,9 @@ def create_workspace(folder: str | Path, actor: Actor, *, protocol: dict[str, An
                      busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> SqliteWorkspace:
     """Make a new workspace in ``folder`` (created if needed); refuses an existing one."""
     path = Path(folder)
+    if actor.role != "data_manager":
+        raise PermissionDenied(f"{path}: creating a workspace is for the data manager role "
+                               f"({actor.user} acts as {actor.role})")
     if (path / DB_NAME).exists():
         raise WorkspaceError(f"{path}: already a workspace ({DB_NAME} exists)")
     if path.exists() and not path.is_dir():
@@ -59,8 +62,8 @@ def create_workspace(folder: str | Path, actor: Actor, *, protocol: dict[str, An
             ws._touch_user(actor)
             ws._audit(actor, "create", "workspace", path.name, None,
                       {"schema_version": SCHEMA_VERSION})
-        if protocol is not None:
-            ws.set_protocol(actor, protocol, "initial protocol settings")
+            if protocol is not None:
+                ws.set_protocol(actor, protocol, "initial protocol settings")
     except BaseException:
         db.close()
         raise
