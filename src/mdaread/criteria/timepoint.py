@@ -9,6 +9,7 @@ from mdaread.criteria import vocabulary as v
 from mdaread.criteria.result import TimepointResult
 from mdaread.criteria.spd import ReferenceState, SpdFigures, exact, lesion_product, spd_figures
 from mdaread.model.observations import (
+    CR_SIGNS,
     PD_SIGNS,
     LesionBaseline,
     LesionFollowUp,
@@ -82,7 +83,7 @@ def _steps_2_to_6(tp: TimepointObservation, baseline: list[LesionBaseline], ref:
     if found.all_sclerotic and found.response:
         return "PR", v.RULE_FLARE
     if (baseline and not found.nonevaluable and not tp.new_lesions
-            and all(set(rec.signs) & v.CR_SIGNS_SET for rec in found.evaluable.values())):
+            and all(set(rec.signs) & CR_SIGNS for rec in found.evaluable.values())):
         return "CR", v.RULE_CR
     if change is not None and change <= exact(protocol.pr_threshold_pct):
         return "PR", v.RULE_PR_SPD

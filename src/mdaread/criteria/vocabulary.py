@@ -38,7 +38,6 @@ DISEASE_CONTROL = frozenset({"CR", "PR", "SD", "PDu"})
 """Final categories counted as disease control (a final PDu is one still unresolved)."""
 
 RESPONSE_SIGNS = CR_SIGNS | PR_SIGNS
-CR_SIGNS_SET = CR_SIGNS
 ALWAYS_APPLICABLE = frozenset({"new_soft_tissue", "qualitative_increase"})
 SUBJECTIVE_SIGNS = frozenset({"subjective_decrease_50", "subjective_increase_25"})
 
