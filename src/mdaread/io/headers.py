@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from mdaread.errors import DicomError
+
+# pydicom reports damaged values as UserWarnings on stderr; the scan reports every problem as a
+# skip reason or a candidate warning instead, so the command line keeps its one-line errors.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?$")
 
 # Transfer syntaxes whose pixel bytes can be read straight from the file with numpy.
 NATIVE_LITTLE_ENDIAN = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
