@@ -11,8 +11,8 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
    dark cement on MR is left to mutual information (it is a small part of the ball).
 3. Coarse exhaustive search over translations (±``search_mm``) at 6 mm resolution, starting
    from the initial transform and from the alignment of the two volumes' centres.
-4. Mattes mutual information, regular-step gradient descent with scales from physical shift,
-   two resolution levels (3 mm then 1.5 mm).
+4. Mattes mutual information, regular-step gradient descent with scales from physical shift:
+   each candidate at 3 mm; the best one then at 1.5 mm.
 5. A quality call from the overlap of the region after mapping and from the sharpness of the
    optimum (normalised MI at the result vs. at ±3 mm shifts) — see :mod:`.quality`.
 """
@@ -40,6 +40,8 @@ FloatArray = npt.NDArray[np.float64]
 
 BINS = 32
 COARSE_MM = 6.0
+LEVEL_COARSE = (2, 1.5, 0.5)  # shrink factor, smoothing sigma (mm), sampled fraction of the ball
+LEVEL_FINE = (1, 0.0, 0.1)
 AMBIGUITY = 0.03  # a second fit whose metric is within 3 % of the best is "almost as good"
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
 
@@ -99,7 +101,7 @@ def register_rigid(
     fits: list[_Fit] = []
     for n, candidate in enumerate(starts):
         check_cancel(cancel)
-        progress(0.2 + 0.7 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
+        progress(0.2 + 0.5 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
         try:
             fits.append(_fine(fixed_r.image, fixed_mask, moving, center, radius_mm, candidate,
                               spacing_mm, max_iterations, cancel))
@@ -107,7 +109,8 @@ def register_rigid(
             if not fits and n == len(starts) - 1:
                 raise
     fits.sort(key=lambda f: f.metric)
-    best = fits[0]
+    progress(0.75, "registering (full resolution)")
+    best = _refine(fixed_r.image, fixed_mask, fits[0], center, max_iterations, cancel)
     _warn_if_ambiguous(fits, center, warnings)
     progress(0.95, "checking the result")
     verdict = assess(fixed_r.image, fixed_mask, best.moving.image, best.moving.mask,
@@ -247,8 +250,24 @@ def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center:
                                role="follow-up")
     if moving_r.inside_fraction < 0.05:
         raise RegistrationError("the registration region lies outside the follow-up volume")
+    return _run(fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel,
+                LEVEL_COARSE)
+
+
+def _refine(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: _Fit, center: FloatArray,
+            max_iterations: int, cancel: Cancel) -> _Fit:
+    """The full-resolution level, from the best half-resolution fit."""
+    final = _run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations, cancel,
+                 LEVEL_FINE)
+    return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
+                final.converged and fit.converged, fit.moving)
+
+
+def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
+         center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
+         level: tuple[int, float, float]) -> _Fit:
     matrix, metric, iterations, stop, converged = _optimise(
-        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel)
+        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, level)
     if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
         raise RegistrationError("the registration produced no valid metric (no overlap between "
                                 "the images in the region?)")
@@ -257,12 +276,14 @@ def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center:
 
 def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
               center: FloatArray, init: FloatArray, max_iterations: int,
-              cancel: Cancel) -> tuple[FloatArray, float, int, str, bool]:
+              cancel: Cancel, level: tuple[int, float, float],
+              ) -> tuple[FloatArray, float, int, str, bool]:
+    shrink, sigma_mm, fraction = level
     reg = _method(fixed_mask, moving_r.mask)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
-    reg.SetMetricSamplingPercentagePerLevel([0.5, 0.1], seed=SEED)
-    reg.SetShrinkFactorsPerLevel([2, 1])
-    reg.SetSmoothingSigmasPerLevel([1.5, 0.0])
+    reg.SetMetricSamplingPercentagePerLevel([fraction], seed=SEED)
+    reg.SetShrinkFactorsPerLevel([shrink])
+    reg.SetSmoothingSigmasPerLevel([sigma_mm])
     reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     reg.SetOptimizerAsRegularStepGradientDescent(
         learningRate=2.0, minStep=0.01, numberOfIterations=max_iterations,

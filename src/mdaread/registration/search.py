@@ -38,14 +38,14 @@ def _quantise(values: npt.NDArray[np.floating], valid: npt.NDArray[np.bool_],
     return q
 
 
-def _mi(joint: npt.NDArray[np.float64]) -> float:
-    total = joint.sum()
-    if total <= 0:
-        return float("-inf")
-    p = joint / total
-    px, py = p.sum(axis=1, keepdims=True), p.sum(axis=0, keepdims=True)
-    nz = p > 0
-    return float(np.sum(p[nz] * np.log(p[nz] / (px @ py)[nz])))
+def _mi(joints: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Mutual information (nats) of each joint histogram in a ``(S, B, B)`` stack."""
+    totals = joints.sum(axis=(1, 2), keepdims=True)
+    p = joints / np.maximum(totals, 1.0)
+    outer = p.sum(axis=2, keepdims=True) * p.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / np.where(outer > 0, outer, 1.0)), 0.0)
+    return np.asarray(terms.sum(axis=(1, 2)), dtype=np.float64)
 
 
 def mi_map(fixed: npt.NDArray[np.floating], fixed_valid: npt.NDArray[np.bool_],
@@ -61,16 +61,14 @@ def mi_map(fixed: npt.NDArray[np.floating], fixed_valid: npt.NDArray[np.bool_],
     fq = _quantise(fixed, fixed_valid, BINS)[fixed_valid] * (BINS + 1)
     mq = _quantise(moving, moving_valid, BINS)
     size = 2 * steps + 1
-    out = np.full((size, size, size), float("-inf"))
-    for a in range(size):
-        for b in range(size):
-            for c in range(size):
-                window = mq[a:a + n, b:b + n, c:c + n][fixed_valid]
-                counts = np.bincount(fq + window, minlength=BINS * (BINS + 1))
-                joint = counts.reshape(BINS, BINS + 1)[:, :BINS].astype(np.float64)
-                if joint.sum() >= MIN_OVERLAP * fq.size:
-                    out[a, b, c] = _mi(joint)
-    return out
+    joints = np.empty((size**3, BINS, BINS), dtype=np.float64)
+    for s, (a, b, c) in enumerate(np.ndindex(size, size, size)):
+        window = mq[a:a + n, b:b + n, c:c + n][fixed_valid]
+        counts = np.bincount(fq + window, minlength=BINS * (BINS + 1))
+        joints[s] = counts.reshape(BINS, BINS + 1)[:, :BINS]  # last column: invalid moving
+    scores = _mi(joints)
+    scores[joints.sum(axis=(1, 2)) < MIN_OVERLAP * fq.size] = float("-inf")
+    return scores.reshape(size, size, size)
 
 
 def candidates(scores: npt.NDArray[np.float64], spacing_mm: float, *, keep: int = 3,
