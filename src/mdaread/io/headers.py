@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import math
 import os
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
@@ -36,6 +39,64 @@ PIXEL_DATA_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
 
 class SkipFile(Exception):
     """A file that is not part of a loadable series; the message is the one-line reason."""
+
+
+BINARY_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+
+
+class RawHeader:
+    """Fast ``get(keyword)`` on a freshly read data set: values straight from the raw bytes.
+
+    pydicom's value conversion (DSfloat, IS validation, …) costs more than parsing the file;
+    numbers, UIDs and code strings are decoded here instead: text values come back as a str,
+    or a list of str when multi-valued; binary values as a number or a list of numbers.
+    Free text (descriptions, IDs) still goes through pydicom for character sets.
+    """
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+        little = ds.original_encoding[1]
+        self.order = ">" if little is False else "<"
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        tag = _tag(keyword)
+        elem = self.ds.get_item(tag)
+        if elem is None:
+            return default
+        if not isinstance(elem, RawDataElement):
+            return elem.value if elem.value is not None and elem.value != "" else default
+        raw = elem.value
+        if not raw:
+            return default
+        vr = elem.VR or dictionary_VR(tag)
+        if vr in BINARY_FORMATS:
+            code = BINARY_FORMATS[vr]
+            size = struct.calcsize(code)
+            count = len(raw) // size
+            values = struct.unpack(f"{self.order}{count}{code}", raw[: count * size])
+            return values[0] if count == 1 else list(values)
+        if vr == "SQ":
+            return self.ds.get(keyword, default)
+        text = raw.decode("latin-1").strip(" \0")
+        if not text:
+            return default
+        return text.split("\\") if "\\" in text else text
+
+
+@functools.lru_cache(maxsize=256)
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(keyword)
+    return tag
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str | bytes | int | float):
+        return [value]
+    return list(value)
 
 
 @dataclass
@@ -153,7 +214,8 @@ def frames_from_file(path: Path) -> list[FrameInfo]:
 
 
 def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> list[FrameInfo]:
-    sop_class = str(ds.get("SOPClassUID", ""))
+    h = RawHeader(ds)
+    sop_class = str(h.get("SOPClassUID", ""))
     meta = getattr(ds, "file_meta", None)
     syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
     if not syntax:  # a bare data set without file meta: implicit VR little endian
@@ -162,21 +224,21 @@ def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> lis
         raise SkipFile("DICOMDIR index (not an image)")
     if sop_class.startswith(SECONDARY_CAPTURE_PREFIX):
         raise SkipFile("secondary capture (derived screenshot, not a volume slice)")
-    image_type = [str(v).upper() for v in ds.get("ImageType", [])]
+    image_type = [str(v).upper() for v in _as_list(h.get("ImageType"))]
     if "LOCALIZER" in image_type:
         raise SkipFile("localizer (scout) image")
-    if "Rows" not in ds or "Columns" not in ds:
+    if h.get("Rows") is None or h.get("Columns") is None:
         raise SkipFile("no pixel data (not an image)")
-    _check_pixel_element(path, ds, offset, size, syntax)
+    _check_pixel_element(path, h, offset, size, syntax)
     problem = undecodable(syntax)
     if problem:
         raise SkipFile(problem)
-    samples = _int(ds.get("SamplesPerPixel", 1)) or 1
+    samples = _int(h.get("SamplesPerPixel", 1)) or 1
     if samples != 1:
         raise SkipFile(f"unsupported: colour image ({samples} samples per pixel)")
     if "PerFrameFunctionalGroupsSequence" in ds:
-        return _enhanced_frames(path, ds, offset, syntax)
-    return [_classic_frame(path, ds, offset, syntax)]
+        return _enhanced_frames(path, ds, h, offset, syntax)
+    return [_classic_frame(path, ds, h, offset, syntax)]
 
 
 @functools.lru_cache(maxsize=64)
@@ -204,7 +266,9 @@ def _syntax_from_encoding(ds: Dataset) -> str:
     return "1.2.840.10008.1.2.2"
 
 
-def _check_pixel_element(path: Path, ds: Dataset, offset: int, size: int, syntax: str) -> None:
+def _check_pixel_element(
+    path: Path, ds: RawHeader, offset: int, size: int, syntax: str
+) -> None:
     """SkipFile when the pixel data element is absent or (native syntaxes) truncated."""
     if syntax == DEFLATED:
         return  # the offset is inside the inflated stream; decoding will tell
@@ -233,7 +297,7 @@ def _check_pixel_element(path: Path, ds: Dataset, offset: int, size: int, syntax
         raise SkipFile(f"truncated: pixel data has {have} of {min(length, expected)} bytes")
 
 
-def _expected_bytes(ds: Dataset) -> int:
+def _expected_bytes(ds: RawHeader) -> int:
     rows = _int(ds.get("Rows")) or 0
     cols = _int(ds.get("Columns")) or 0
     frames = _int(ds.get("NumberOfFrames", 1)) or 1
@@ -242,19 +306,19 @@ def _expected_bytes(ds: Dataset) -> int:
     return rows * cols * frames * samples * max(bits // 8, 1)
 
 
-def _series_fields(ds: Dataset) -> dict[str, Any]:
+def _series_fields(ds: Dataset, h: RawHeader) -> dict[str, Any]:
     return {
-        "modality": str(ds.get("Modality", "")),
+        "modality": str(h.get("Modality", "")),
         "description": str(ds.get("SeriesDescription", "") or ""),
-        "study_uid": str(ds.get("StudyInstanceUID", "")),
-        "frame_of_reference_uid": str(ds.get("FrameOfReferenceUID", "")),
+        "study_uid": str(h.get("StudyInstanceUID", "")),
+        "frame_of_reference_uid": str(h.get("FrameOfReferenceUID", "")),
         "patient_id": str(ds.get("PatientID", "")),
-        "study_date": str(ds.get("StudyDate", "")),
-        "series_number": _int(ds.get("SeriesNumber")),
+        "study_date": str(h.get("StudyDate", "")),
+        "series_number": _int(h.get("SeriesNumber")),
     }
 
 
-def _base_keys(ds: Dataset) -> dict[str, Any]:
+def _base_keys(ds: RawHeader) -> dict[str, Any]:
     return {
         "series_number": _int(ds.get("SeriesNumber")),
         "acquisition": _int(ds.get("AcquisitionNumber")),
@@ -262,7 +326,7 @@ def _base_keys(ds: Dataset) -> dict[str, Any]:
         "echo_time": _rounded(ds.get("EchoTime")),
         "temporal": _int(ds.get("TemporalPositionIdentifier")),
         "trigger_time": _rounded(ds.get("TriggerTime")),
-        "image_type": "\\".join(str(v) for v in ds.get("ImageType", [])),
+        "image_type": "\\".join(str(v) for v in _as_list(ds.get("ImageType"))),
         "b_value": _rounded(ds.get("DiffusionBValue")),
     }
 
@@ -272,7 +336,7 @@ def _rounded(value: Any) -> float | None:
     return None if number is None else round(number, 3)
 
 
-def _pixel_format(ds: Dataset) -> dict[str, int]:
+def _pixel_format(ds: RawHeader) -> dict[str, int]:
     return {
         "bits_allocated": _int(ds.get("BitsAllocated", 16)) or 16,
         "bits_stored": _int(ds.get("BitsStored", ds.get("BitsAllocated", 16))) or 16,
@@ -281,7 +345,7 @@ def _pixel_format(ds: Dataset) -> dict[str, int]:
     }
 
 
-def _geometry(item: Dataset, what: str, path: Path) -> tuple[Any, Any, Any]:
+def _geometry(item: Dataset | RawHeader, what: str, path: Path) -> tuple[Any, Any, Any]:
     position = _floats(item.get("ImagePositionPatient"), 3)
     orientation = _floats(item.get("ImageOrientationPatient"), 6)
     spacing = _floats(item.get("PixelSpacing"), 2)
@@ -292,9 +356,11 @@ def _geometry(item: Dataset, what: str, path: Path) -> tuple[Any, Any, Any]:
     return position, orientation, spacing
 
 
-def _classic_frame(path: Path, ds: Dataset, offset: int, syntax: str) -> FrameInfo:
-    position, orientation, spacing = _geometry(ds, "", path)
-    fmt = _pixel_format(ds)
+def _classic_frame(
+    path: Path, ds: Dataset, h: RawHeader, offset: int, syntax: str
+) -> FrameInfo:
+    position, orientation, spacing = _geometry(h, "", path)
+    fmt = _pixel_format(h)
     if fmt["n_frames"] > 1:
         raise SkipFile(
             f"unsupported: {fmt['n_frames']}-frame image without per-frame functional groups"
@@ -302,21 +368,21 @@ def _classic_frame(path: Path, ds: Dataset, offset: int, syntax: str) -> FrameIn
     return FrameInfo(
         path=path,
         frame=None,
-        series_uid=str(ds.get("SeriesInstanceUID", "")),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
+        series_uid=str(h.get("SeriesInstanceUID", "")),
+        rows=int(h.get("Rows")),
+        columns=int(h.get("Columns")),
         position=position,
         orientation=orientation,
         pixel_spacing=(spacing[0], spacing[1]),
-        slope=_float(ds.get("RescaleSlope"), 1.0) or 1.0,
-        intercept=_float(ds.get("RescaleIntercept"), 0.0) or 0.0,
-        slice_thickness=_float(ds.get("SliceThickness")),
-        slice_step=_float(ds.get("SpacingBetweenSlices")),
-        instance_number=_int(ds.get("InstanceNumber")),
+        slope=_float(h.get("RescaleSlope"), 1.0) or 1.0,
+        intercept=_float(h.get("RescaleIntercept"), 0.0) or 0.0,
+        slice_thickness=_float(h.get("SliceThickness")),
+        slice_step=_float(h.get("SpacingBetweenSlices")),
+        instance_number=_int(h.get("InstanceNumber")),
         transfer_syntax=syntax,
         pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,
-        split_keys=_base_keys(ds),
-        series=_series_fields(ds),
+        split_keys=_base_keys(h),
+        series=_series_fields(ds, h),
         **fmt,  # type: ignore[arg-type]
     )
 
@@ -335,18 +401,20 @@ def _functional(shared: Dataset | None, per_frame: Dataset, name: str) -> Datase
     return _group_item(per_frame, name) or _group_item(shared, name)
 
 
-def _enhanced_frames(path: Path, ds: Dataset, offset: int, syntax: str) -> list[FrameInfo]:
+def _enhanced_frames(
+    path: Path, ds: Dataset, h: RawHeader, offset: int, syntax: str
+) -> list[FrameInfo]:
     shared_seq = ds.get("SharedFunctionalGroupsSequence")
     shared = shared_seq[0] if shared_seq else None
     per_frame_seq = ds.PerFrameFunctionalGroupsSequence
-    fmt = _pixel_format(ds)
+    fmt = _pixel_format(h)
     if len(per_frame_seq) != fmt["n_frames"]:
         raise SkipFile(
             f"damaged enhanced header: {len(per_frame_seq)} frame groups for "
             f"{fmt['n_frames']} frames"
         )
-    series = _series_fields(ds)
-    base = _base_keys(ds)
+    series = _series_fields(ds, h)
+    base = _base_keys(h)
     frames = []
     for index, item in enumerate(per_frame_seq):
         frames.append(_enhanced_frame(path, ds, shared, item, index, offset, syntax, fmt))
