@@ -48,3 +48,34 @@ def test_two_processes_write_at_once(tmp_path: Path) -> None:
             assert all(len(ws.list_measurements(r.id)) == 1 for r in reads)
         assert ws.verify_audit().ok
         assert ws.integrity_check() == "ok"
+
+
+def test_two_threads_sharing_one_workspace_object(tmp_path: Path) -> None:
+    import threading
+
+    reader = Actor("rita", "reader")
+    ws = create_workspace(tmp_path / "W", DM)
+    ws.ensure_subject(DM, "MDA-001")
+    tp = ws.ensure_timepoint(DM, "MDA-001", "1m")
+    errors: list[BaseException] = []
+
+    def work(tag: str) -> None:
+        try:
+            for i in range(30):
+                read = ws.create_read(reader, "MDA-001", tp.id)
+                ws.save_draft(reader, read.id, observations={"tag": tag, "i": i})
+                ws.list_reads()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    reads = ws.list_reads()
+    assert sorted((r.observations["tag"], r.observations["i"]) for r in reads) == sorted(
+        (t, i) for t in ("a", "b") for i in range(30))
+    assert ws.verify_audit().ok
+    ws.close()

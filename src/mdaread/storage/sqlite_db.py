@@ -9,6 +9,7 @@ commit together or not at all. WAL + synchronous=FULL: a committed transaction s
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -82,6 +83,7 @@ class SqliteDatabase:
         except sqlite3.Error as exc:
             raise _translate(exc, self.file) from exc
         self._in_write = False
+        self._lock = threading.RLock()
 
     def _pragmas(self, busy_timeout_ms: int) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -144,35 +146,42 @@ class SqliteDatabase:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One atomic change: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error. Re-entrant."""
-        if self._in_write:
-            yield self.conn
-            return
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.folder) from exc
-        self._in_write = True
-        try:
-            yield self.conn
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback()
-            raise _translate(exc, self.folder) from exc
-        except BaseException:
-            self._rollback()
-            raise
-        finally:
-            self._in_write = False
+        """One atomic change: BEGIN IMMEDIATE … COMMIT, ROLLBACK on any error.
+
+        Re-entrant within a thread (an inner call joins the outer transaction); another thread
+        using the same object waits on the lock instead of joining someone else's transaction.
+        """
+        with self._lock:
+            if self._in_write:
+                yield self.conn
+                return
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.folder) from exc
+            self._in_write = True
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise _translate(exc, self.folder) from exc
+            except BaseException:
+                self._rollback()
+                raise
+            finally:
+                self._in_write = False
 
     def _rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
-        """Run a read-only query and fetch every row."""
+        """Run a read-only query and fetch every row (serialised with writes of other threads
+        on this connection)."""
         try:
-            return self.conn.execute(sql, params).fetchall()
+            with self._lock:
+                return self.conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise _translate(exc, self.folder) from exc
 
