@@ -123,7 +123,7 @@ def _print_status(rows: list[Any]) -> None:
     labels += extra
     show_arm = any(r.arm for r in rows)
     head = f"{'subject':<12}{'centre':<8}" + (f"{'arm':<14}" if show_arm else "")
-    print(head + "".join(f"{label:<9}" for label in labels))
+    print((head + "".join(f"{label:<9}" for label in labels)).rstrip())
     for r in rows:
         cells = {t.label: t for t in r.timepoints}
         line = f"{r.subject:<12}{r.centre or '-':<8}" + (f"{r.arm or '-':<14}" if show_arm else "")
