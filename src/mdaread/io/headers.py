@@ -9,21 +9,20 @@ ImageOrientationPatient (row direction then column direction).
 from __future__ import annotations
 
 import functools
-import math
 import os
-import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pydicom
-from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from mdaread.errors import DicomError
+from mdaread.io.values import RawHeader, as_list, floats, rounded
+from mdaread.io.values import to_float as _float
+from mdaread.io.values import to_int as _int
 
 # pydicom reports damaged values as UserWarnings on stderr; the scan reports every problem as a
 # skip reason or a candidate warning instead, so the command line keeps its one-line errors.
@@ -39,64 +38,6 @@ PIXEL_DATA_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
 
 class SkipFile(Exception):
     """A file that is not part of a loadable series; the message is the one-line reason."""
-
-
-BINARY_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
-
-
-class RawHeader:
-    """Fast ``get(keyword)`` on a freshly read data set: values straight from the raw bytes.
-
-    pydicom's value conversion (DSfloat, IS validation, …) costs more than parsing the file;
-    numbers, UIDs and code strings are decoded here instead: text values come back as a str,
-    or a list of str when multi-valued; binary values as a number or a list of numbers.
-    Free text (descriptions, IDs) still goes through pydicom for character sets.
-    """
-
-    def __init__(self, ds: Dataset) -> None:
-        self.ds = ds
-        little = ds.original_encoding[1]
-        self.order = ">" if little is False else "<"
-
-    def get(self, keyword: str, default: Any = None) -> Any:
-        tag = _tag(keyword)
-        elem = self.ds.get_item(tag)
-        if elem is None:
-            return default
-        if not isinstance(elem, RawDataElement):
-            return elem.value if elem.value is not None and elem.value != "" else default
-        raw = elem.value
-        if not raw:
-            return default
-        vr = elem.VR or dictionary_VR(tag)
-        if vr in BINARY_FORMATS:
-            code = BINARY_FORMATS[vr]
-            size = struct.calcsize(code)
-            count = len(raw) // size
-            values = struct.unpack(f"{self.order}{count}{code}", raw[: count * size])
-            return values[0] if count == 1 else list(values)
-        if vr == "SQ":
-            return self.ds.get(keyword, default)
-        text = raw.decode("latin-1").strip(" \0")
-        if not text:
-            return default
-        return text.split("\\") if "\\" in text else text
-
-
-@functools.lru_cache(maxsize=256)
-def _tag(keyword: str) -> int:
-    tag = tag_for_keyword(keyword)
-    if tag is None:
-        raise KeyError(keyword)
-    return tag
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, str | bytes | int | float):
-        return [value]
-    return list(value)
 
 
 @dataclass
@@ -133,31 +74,6 @@ class FrameInfo:
     split_keys: dict[str, Any] = field(default_factory=dict)
     # Series-level description copied once per file (modality, description, UIDs …).
     series: dict[str, Any] = field(default_factory=dict)
-
-
-def _float(value: Any, default: float | None = None) -> float | None:
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return default
-    return result if math.isfinite(result) else default
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _floats(value: Any, n: int) -> tuple[float, ...] | None:
-    try:
-        items = [float(v) for v in value]
-    except (TypeError, ValueError):
-        return None
-    if len(items) != n or not all(math.isfinite(v) for v in items):
-        return None
-    return tuple(items)
 
 
 def _looks_like_raw_dicom(path: Path) -> bool:
@@ -224,7 +140,7 @@ def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> lis
         raise SkipFile("DICOMDIR index (not an image)")
     if sop_class.startswith(SECONDARY_CAPTURE_PREFIX):
         raise SkipFile("secondary capture (derived screenshot, not a volume slice)")
-    image_type = [str(v).upper() for v in _as_list(h.get("ImageType"))]
+    image_type = [str(v).upper() for v in as_list(h.get("ImageType"))]
     if "LOCALIZER" in image_type:
         raise SkipFile("localizer (scout) image")
     if h.get("Rows") is None or h.get("Columns") is None:
@@ -323,32 +239,29 @@ def _base_keys(ds: RawHeader) -> dict[str, Any]:
         "series_number": _int(ds.get("SeriesNumber")),
         "acquisition": _int(ds.get("AcquisitionNumber")),
         "echo_number": _int(ds.get("EchoNumbers")),
-        "echo_time": _rounded(ds.get("EchoTime")),
+        "echo_time": rounded(ds.get("EchoTime")),
         "temporal": _int(ds.get("TemporalPositionIdentifier")),
-        "trigger_time": _rounded(ds.get("TriggerTime")),
-        "image_type": "\\".join(str(v) for v in _as_list(ds.get("ImageType"))),
-        "b_value": _rounded(ds.get("DiffusionBValue")),
+        "trigger_time": rounded(ds.get("TriggerTime")),
+        "image_type": "\\".join(str(v) for v in as_list(ds.get("ImageType"))),
+        "b_value": rounded(ds.get("DiffusionBValue")),
     }
 
 
-def _rounded(value: Any) -> float | None:
-    number = _float(value)
-    return None if number is None else round(number, 3)
-
-
 def _pixel_format(ds: RawHeader) -> dict[str, int]:
+    """BitsAllocated, BitsStored, PixelRepresentation and NumberOfFrames (FrameInfo fields)."""
+    allocated = _int(ds.get("BitsAllocated", 16)) or 16
     return {
-        "bits_allocated": _int(ds.get("BitsAllocated", 16)) or 16,
-        "bits_stored": _int(ds.get("BitsStored", ds.get("BitsAllocated", 16))) or 16,
+        "bits_allocated": allocated,
+        "bits_stored": _int(ds.get("BitsStored", allocated)) or allocated,
         "pixel_representation": _int(ds.get("PixelRepresentation", 0)) or 0,
         "n_frames": _int(ds.get("NumberOfFrames", 1)) or 1,
     }
 
 
 def _geometry(item: Dataset | RawHeader, what: str, path: Path) -> tuple[Any, Any, Any]:
-    position = _floats(item.get("ImagePositionPatient"), 3)
-    orientation = _floats(item.get("ImageOrientationPatient"), 6)
-    spacing = _floats(item.get("PixelSpacing"), 2)
+    position = floats(item.get("ImagePositionPatient"), 3)
+    orientation = floats(item.get("ImageOrientationPatient"), 6)
+    spacing = floats(item.get("PixelSpacing"), 2)
     if position is None or orientation is None:
         raise SkipFile(f"no image position/orientation{what} (not a volume slice)")
     if spacing is None or min(spacing) <= 0:
@@ -383,7 +296,10 @@ def _classic_frame(
         pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,
         split_keys=_base_keys(h),
         series=_series_fields(ds, h),
-        **fmt,  # type: ignore[arg-type]
+        bits_allocated=fmt["bits_allocated"],
+        bits_stored=fmt["bits_stored"],
+        pixel_representation=fmt["pixel_representation"],
+        n_frames=fmt["n_frames"],
     )
 
 
@@ -449,7 +365,7 @@ def _enhanced_frame(
         "file": str(path),  # one enhanced file holds one acquisition: never merge two files
         "temporal": _int(content.get("TemporalPositionIndex")),
         "stack": str(content.get("StackID", "")),
-        "echo_time": _rounded(echo.get("EffectiveEchoTime")),
+        "echo_time": rounded(echo.get("EffectiveEchoTime")),
         "image_type": "\\".join(str(v) for v in frame_type.get("FrameType", [])),
     }
     slope = _float(transform.get("RescaleSlope"), 1.0) if transform else 1.0
@@ -472,7 +388,10 @@ def _enhanced_frame(
         pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,
         enhanced=True,
         split_keys=keys,
-        **fmt,  # type: ignore[arg-type]
+        bits_allocated=fmt["bits_allocated"],
+        bits_stored=fmt["bits_stored"],
+        pixel_representation=fmt["pixel_representation"],
+        n_frames=fmt["n_frames"],
     )
 
 
