@@ -180,6 +180,14 @@ def test_damaged_and_empty_files_are_skipped(tmp_path: Path) -> None:
     assert all("\n" not in r for r in reasons.values())
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.timeout(30)
+def test_named_pipe_is_skipped_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.dcm")
+    result = scan_path(tmp_path)
+    assert [s.reason for s in result.skipped] == ["not a regular file"]
+
+
 def test_truncated_compressed_pixels_fail_with_one_line(
     testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,10 @@ def read_header(path: Path) -> tuple[Dataset, int, int]:
     The pixel offset is where the pixel data element starts (file size when there is none).
     """
     try:
-        size = os.path.getsize(path)
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise SkipFile("not a regular file")  # a FIFO or device would block the open()
+        size = info.st_size
         with open(path, "rb") as fh:
             try:
                 ds = pydicom.dcmread(fh, stop_before_pixels=True)
