@@ -21,6 +21,7 @@ import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
+    UID,
     CTImageStorage,
     ExplicitVRLittleEndian,
     JPEGLSLossless,
@@ -172,7 +173,7 @@ def _write_slices(ds: Dataset, volume: Volume, stored: np.ndarray, folder: Path,
         raise InputError(f"unknown compression {compression!r}; use one of {sorted(COMPRESSIONS)}")
     folder.mkdir(parents=True, exist_ok=True)
     normal = np.cross(volume.direction[:, 0], volume.direction[:, 1])
-    sop_class = ds.SOPClassUID
+    sop_class = str(ds.SOPClassUID)
     paths = []
     for k in range(volume.shape[0]):
         number = k + 1
@@ -199,10 +200,11 @@ def _write_slices(ds: Dataset, volume: Volume, stored: np.ndarray, folder: Path,
 
 
 def _file_meta(sop_class: str, sop_uid: str) -> FileMetaDataset:
+    """The file meta group (Part 10 header) of one object."""
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = UID(sop_uid)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian  # compress() replaces it when asked
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = "MDAREAD_SAMPLE"
     return meta

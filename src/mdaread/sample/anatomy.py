@@ -33,6 +33,7 @@ class Part:
     only_over: frozenset[int] | None = None
     alt_label: int | None = None
     alt_threshold: float = 0.0
+    alt_scale_mm: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,17 @@ def _disc_parts(lower: Vertebra, upper: Vertebra) -> list[Part]:
     ]
 
 
-def _bone(shape_outer: Capsule, cortex_mm: float = 1.5) -> list[Part]:
-    """A capsule of bone: cortical shell over a cancellous core."""
-    inner = Capsule(shape_outer.p0, shape_outer.p1, max(shape_outer.r - cortex_mm, 0.5))
-    return [Part(shape_outer, CORTEX), Part(inner, CANCELLOUS)]
+def _bone(capsules: list[Capsule], cortex_mm: float = 1.5) -> list[Part]:
+    """Capsules of bone: every cortical shell first, then every cancellous core, so capsules
+    stacked into one element show no inner cortex."""
+    cores = [Capsule(c.p0, c.p1, max(c.r - cortex_mm, 0.5)) for c in capsules]
+    return [Part(c, CORTEX) for c in capsules] + [Part(c, CANCELLOUS) for c in cores]
+
+
+def _stack(p0: tuple[float, float, float], p1: tuple[float, float, float], r: float,
+           dzs: tuple[float, ...]) -> list[Capsule]:
+    """Capsules p0–p1 repeated at z offsets ``dzs``: a plate taller than it is thick."""
+    return [Capsule((p0[0], p0[1], p0[2] + dz), (p1[0], p1[1], p1[2] + dz), r) for dz in dzs]
 
 
 def vertebra_parts(v: Vertebra) -> list[Part]:
@@ -133,18 +141,18 @@ def vertebra_parts(v: Vertebra) -> list[Part]:
     tip_drop = 4.0 if lumbar else 14.0  # thoracic spinous processes slope steeply down
     tp_len = 24.0 if lumbar else 16.0
     lam_back = canal_y + rc_y + 3.0
+    tall = (-6.0, -3.0, 0.0, 3.0, 6.0) if lumbar else (-4.0, -1.5, 1.5, 4.0)
     for side in (-1.0, 1.0):
         ped0 = (side * (rc_x + 1.5), v.cy + v.b - 4.0, zp)
         ped1 = (side * (rc_x + 3.0), canal_y + 2.0, zp)
-        parts += _bone(Capsule(ped0, ped1, ped_r))
-        parts += _bone(Capsule(ped1, (0.0, lam_back, zp - 2.0), 3.2))
-        parts += _bone(Capsule(ped1, (side * (rc_x + 3.0 + tp_len), canal_y + 4.0, zp + 1.0),
-                               4.0 if lumbar else 3.5))
+        tp_tip = (side * (rc_x + 3.0 + tp_len), canal_y + 4.0, zp + 1.0)
         pillar = (side * (rc_x + 4.0), canal_y + 3.0)
-        parts += _bone(Capsule((*pillar, v.cz - h2 - 2.0), (*pillar, v.cz + h2 + 1.0), 4.0))
-    for dz in (-3.0, 0.0, 3.0) if lumbar else (-1.5, 1.5):
-        parts += _bone(Capsule((0.0, lam_back, zp - 2.0 + dz),
-                               (0.0, lam_back + spine_len, zp - 2.0 - tip_drop + dz), 3.0))
+        parts += _bone(_stack(ped0, ped1, ped_r, (-2.5, 0.0, 2.5)))
+        parts += _bone(_stack(ped1, (0.0, lam_back, zp - 2.0), 3.0, tall))
+        parts += _bone(_stack(ped1, tp_tip, 3.5 if lumbar else 3.0, (-2.0, 2.0)))
+        parts += _bone([Capsule((*pillar, v.cz - h2 - 2.0), (*pillar, v.cz + h2 + 1.0), 4.0)])
+    parts += _bone(_stack((0.0, lam_back, zp - 2.0), (0.0, lam_back + spine_len,
+                                                       zp - 2.0 - tip_drop), 3.0, tall))
     canal_z = (v.cz - h2 - 8.0, v.cz + h2 + 8.0)
     parts.append(Part(EllipticCylinderZ(0.0, canal_y, rc_x, rc_y, *canal_z), CSF))
     if v.thoracic or v.level == "L1":
@@ -166,34 +174,42 @@ def rib_parts(v: Vertebra) -> list[Part]:
     return parts
 
 
-def soft_tissue_parts(vertebrae: dict[str, Vertebra], z_tl: float, fat_mm: float,
-                      zmin: float, zmax: float) -> list[Part]:
-    """Skin, subcutaneous fat, body contents, lungs/mediastinum/aorta above the T12/L1 disc;
-    abdomen, psoas, aorta and vena cava below; erector spinae along the whole spine."""
+def soft_tissue_parts(z_tl: float, fat_mm: float, zmin: float, zmax: float) -> list[Part]:
+    """Skin, subcutaneous fat, body contents; lungs, mediastinum and aorta above the T12/L1
+    disc (``z_tl``); abdomen with fat, kidneys, psoas, aorta and vena cava below; erector spinae
+    along the whole spine. Muscles and organs only replace body contents, never the fat layer."""
     parts: list[Part] = []
-    regions = [((zmin, min(z_tl, zmax)), 170.0, 125.0, -42.0),   # abdomen
-               ((max(z_tl, zmin), zmax), 160.0, 120.0, -38.0)]    # chest
-    for (z0, z1), a, b, cy in regions:
+    chest = (max(z_tl, zmin), zmax)
+    belly = (zmin, min(z_tl, zmax))
+    for (z0, z1), a, b, cy in ((belly, 170.0, 128.0, -38.0), (chest, 160.0, 122.0, -34.0)):
         if z1 <= z0:
             continue
         parts.append(Part(EllipticCylinderZ(0.0, cy, a, b, z0, z1), SKIN))
         parts.append(Part(EllipticCylinderZ(0.0, cy, a - 2.0, b - 2.0, z0, z1), FAT))
-        parts.append(Part(EllipticCylinderZ(0.0, cy, a - 2.0 - fat_mm, b - 2.0 - fat_mm, z0, z1),
-                          SOFT))
-    if zmax > z_tl:
-        z0 = max(z_tl, zmin)
+        inner = EllipticCylinderZ(0.0, cy, a - 2.0 - fat_mm, b - 2.0 - fat_mm, z0, z1)
+        # bowel and mesentery: soft tissue with patches of fat
+        if z1 <= z_tl:
+            parts.append(Part(inner, SOFT, None, FAT, 0.8, 9.0))
+        else:
+            parts.append(Part(inner, SOFT))
+    soft = frozenset({SOFT, FAT})
+    if chest[1] > chest[0]:
         for side in (-1.0, 1.0):
-            parts.append(Part(EllipticCylinderZ(side * 72.0, -28.0, 58.0, 80.0, z0, zmax), LUNG))
-        parts.append(Part(EllipticCylinderZ(0.0, -105.0, 48.0, 62.0, z0, zmax), SOFT))
-        parts.append(Part(EllipticCylinderZ(24.0, -24.0, 12.5, 12.5, z0, zmax), BLOOD))
-    if zmin < z_tl:
-        z1 = min(z_tl, zmax)
-        parts.append(Part(EllipticCylinderZ(14.0, -34.0, 11.0, 11.0, zmin, z1), BLOOD))
-        parts.append(Part(EllipticCylinderZ(-22.0, -32.0, 14.0, 9.0, zmin, z1), BLOOD))
+            parts.append(Part(EllipticCylinderZ(side * 72.0, -28.0, 58.0, 80.0, *chest), LUNG,
+                              soft))
+        parts.append(Part(EllipticCylinderZ(0.0, -105.0, 48.0, 62.0, *chest), SOFT))
+        parts.append(Part(EllipticCylinderZ(24.0, -24.0, 12.5, 12.5, *chest), BLOOD))
+    if belly[1] > belly[0]:
+        parts.append(Part(EllipticCylinderZ(0.0, 5.0, 75.0, 45.0, *belly), FAT, soft))
         for side in (-1.0, 1.0):
-            parts.append(Part(EllipticCylinderZ(side * 38.0, 4.0, 14.0, 16.0, zmin, z1), MUSCLE))
+            parts.append(Part(EllipticCylinderZ(side * 72.0, 18.0, 26.0, 38.0,
+                                                max(belly[0], z_tl - 130.0), belly[1]), SOFT))
+            parts.append(Part(EllipticCylinderZ(side * 38.0, 4.0, 14.0, 16.0, *belly), MUSCLE))
+        parts.append(Part(EllipticCylinderZ(14.0, -34.0, 11.0, 11.0, *belly), BLOOD))
+        parts.append(Part(EllipticCylinderZ(-22.0, -32.0, 14.0, 9.0, *belly), BLOOD))
     for side in (-1.0, 1.0):
-        parts.append(Part(EllipticCylinderZ(side * 30.0, 58.0, 24.0, 26.0, zmin, zmax), MUSCLE))
+        parts.append(Part(EllipticCylinderZ(side * 30.0, 52.0, 25.0, 21.0, zmin, zmax), MUSCLE,
+                          soft | {LUNG}))
     return parts
 
 
@@ -202,7 +218,7 @@ def build_anatomy(centre_levels: list[str], scale: float, fat_mm: float,
     """The whole phantom between baseline z = zmin and zmax (mm) around ``centre_levels``."""
     vertebrae, z_tl = build_vertebrae(centre_levels, scale)
     anatomy = Anatomy(vertebrae=vertebrae, z_thoracolumbar=z_tl)
-    anatomy.parts += soft_tissue_parts(vertebrae, z_tl, fat_mm, zmin, zmax)
+    anatomy.parts += soft_tissue_parts(z_tl, fat_mm, zmin, zmax)
     near = [v for v in vertebrae.values() if zmin - 40 < v.cz < zmax + 40]
     for v in near:
         if v.thoracic:

@@ -22,34 +22,34 @@ F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
 # label → (value, texture amplitude, texture scale in mm); CT in HU, MR in arbitrary units.
+# Two texture scales only (1.5 mm trabecular, 4 mm soft tissue): each scale costs a pass.
 CT_TABLE: dict[int, tuple[float, float, float]] = {
-    an.AIR: (-1000, 0, 1), an.SKIN: (30, 0, 1), an.FAT: (-105, 8, 4), an.SOFT: (38, 10, 6),
-    an.MUSCLE: (52, 5, 3), an.LUNG: (-860, 40, 3), an.BLOOD: (42, 0, 1),
-    an.ANNULUS: (95, 6, 2), an.NUCLEUS: (75, 4, 2), an.CORTEX: (1150, 90, 1.5),
-    an.CANCELLOUS: (230, 75, 1.2), an.CSF: (8, 0, 1), an.CORD: (32, 0, 1), an.RIB: (520, 90, 1.5),
-    an.LYTIC: (45, 6, 2), an.BLASTIC: (1000, 80, 1.5), an.RIM: (950, 60, 1.5),
+    an.AIR: (-1000, 0, 1), an.SKIN: (30, 0, 1), an.FAT: (-105, 8, 4), an.SOFT: (38, 10, 4),
+    an.MUSCLE: (52, 5, 4), an.LUNG: (-860, 40, 4), an.BLOOD: (42, 0, 1),
+    an.ANNULUS: (95, 6, 1.5), an.NUCLEUS: (75, 4, 1.5), an.CORTEX: (1150, 90, 1.5),
+    an.CANCELLOUS: (230, 75, 1.5), an.CSF: (8, 0, 1), an.CORD: (32, 0, 1), an.RIB: (520, 90, 1.5),
+    an.LYTIC: (45, 6, 1.5), an.BLASTIC: (1000, 80, 1.5), an.RIM: (950, 60, 1.5),
     an.SCLEROTIC: (760, 60, 1.5), an.CEMENT: (3400, 0, 1),
 }
 T1_TABLE: dict[int, tuple[float, float, float]] = {
-    an.AIR: (0, 0, 1), an.SKIN: (450, 0, 1), an.FAT: (900, 30, 4), an.SOFT: (380, 40, 6),
-    an.MUSCLE: (300, 15, 3), an.LUNG: (20, 0, 1), an.BLOOD: (120, 0, 1),
-    an.ANNULUS: (280, 10, 2), an.NUCLEUS: (330, 10, 2), an.CORTEX: (40, 0, 1),
-    an.CANCELLOUS: (620, 60, 1.2), an.CSF: (130, 0, 1), an.CORD: (420, 0, 1),
+    an.AIR: (0, 0, 1), an.SKIN: (450, 0, 1), an.FAT: (900, 30, 4), an.SOFT: (380, 40, 4),
+    an.MUSCLE: (300, 15, 4), an.LUNG: (20, 0, 1), an.BLOOD: (120, 0, 1),
+    an.ANNULUS: (280, 10, 1.5), an.NUCLEUS: (330, 10, 1.5), an.CORTEX: (40, 0, 1),
+    an.CANCELLOUS: (620, 60, 1.5), an.CSF: (130, 0, 1), an.CORD: (420, 0, 1),
     an.RIB: (500, 40, 1.5),
-    an.LYTIC: (230, 15, 2), an.BLASTIC: (90, 15, 1.5), an.RIM: (60, 0, 1),
+    an.LYTIC: (230, 15, 1.5), an.BLASTIC: (90, 15, 1.5), an.RIM: (60, 0, 1),
     an.SCLEROTIC: (110, 15, 1.5), an.CEMENT: (10, 0, 1),
 }
 STIR_TABLE: dict[int, tuple[float, float, float]] = {
-    an.AIR: (0, 0, 1), an.SKIN: (200, 0, 1), an.FAT: (60, 10, 4), an.SOFT: (260, 40, 6),
-    an.MUSCLE: (180, 10, 3), an.LUNG: (15, 0, 1), an.BLOOD: (80, 0, 1),
-    an.ANNULUS: (220, 10, 2), an.NUCLEUS: (700, 20, 2), an.CORTEX: (30, 0, 1),
-    an.CANCELLOUS: (150, 30, 1.2), an.CSF: (950, 0, 1), an.CORD: (380, 0, 1),
+    an.AIR: (0, 0, 1), an.SKIN: (200, 0, 1), an.FAT: (60, 10, 4), an.SOFT: (260, 40, 4),
+    an.MUSCLE: (180, 10, 4), an.LUNG: (15, 0, 1), an.BLOOD: (80, 0, 1),
+    an.ANNULUS: (220, 10, 1.5), an.NUCLEUS: (700, 20, 1.5), an.CORTEX: (30, 0, 1),
+    an.CANCELLOUS: (150, 30, 1.5), an.CSF: (950, 0, 1), an.CORD: (380, 0, 1),
     an.RIB: (140, 20, 1.5),
-    an.LYTIC: (820, 30, 2), an.BLASTIC: (180, 20, 1.5), an.RIM: (90, 0, 1),
+    an.LYTIC: (820, 30, 1.5), an.BLASTIC: (180, 20, 1.5), an.RIM: (90, 0, 1),
     an.SCLEROTIC: (120, 15, 1.5), an.CEMENT: (10, 0, 1),
 }
 TABLES = {"CT": CT_TABLE, "T1": T1_TABLE, "STIR": STIR_TABLE}
-ALT_TEXTURE_SCALE_MM = 2.0  # patch size of partial fill-in / mixed lesions
 
 
 @dataclass(frozen=True)
@@ -93,12 +93,13 @@ def _texture_field() -> F32:
     return field.astype(np.float32)
 
 
-def texture(x: F32, y: F32, z: F32, scale_mm: float) -> F32:
+def texture(x: F32, y: F32, z: F32, scale_mm: float, smooth: bool = False) -> F32:
     """Smooth noise (≈ N(0, 1)) fixed to the anatomy: points in baseline LPS mm, features about
     ``scale_mm`` across; the same point gives the same value at every timepoint."""
     coords = np.stack([x / scale_mm, y / scale_mm, z / scale_mm])
-    # Coarse textures sit under the noise, so nearest-cell lookup (3× cheaper) is invisible there.
-    order = 1 if scale_mm < 2.5 else 0
+    # Coarse textures sit under the noise, so nearest-cell lookup (3× cheaper) is invisible
+    # there; thresholded textures (``smooth``) need interpolation or their patches look blocky.
+    order = 1 if smooth or scale_mm < 2.5 else 0
     values: F32 = ndimage.map_coordinates(_texture_field(), coords, order=order, mode="grid-wrap")
     return values
 
@@ -128,7 +129,7 @@ def render(parts: list[Part], grid: Grid, to_baseline: F64,
     """
     nk, nj, ni = grid.shape
     to_anatomy = to_baseline @ grid.affine
-    to_index = np.linalg.inv(to_anatomy)
+    to_index = np.asarray(np.linalg.inv(to_anatomy), dtype=np.float64)
     boxes = [_index_box(p, to_index, grid.shape) for p in parts]
     jj, ii = np.mgrid[0:nj, 0:ni].astype(np.float32)
     labels = np.zeros(grid.shape, dtype=np.uint8)
@@ -157,7 +158,7 @@ def _paint(part: Part, lab: npt.NDArray[np.uint8], xyz: list[F32],
     if part.alt_label is None:
         sub[mask] = part.label
         return
-    t = texture(x[mask], y[mask], z[mask], ALT_TEXTURE_SCALE_MM)
+    t = texture(x[mask], y[mask], z[mask], part.alt_scale_mm, smooth=True)
     sub[mask] = np.where(t > part.alt_threshold, part.alt_label, part.label).astype(np.uint8)
 
 

@@ -1,0 +1,274 @@
+"""Generate the synthetic sample trial: DICOM series, truth.json, observations.json and
+randomisation.csv (layout in docs/contracts.md).
+
+Everything is derived from ``seed`` and the subject's index, so a given (seed, index) always gives
+the same pixels and UIDs, whatever the number of subjects or worker processes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mdaread import __version__
+from mdaread.errors import InputError
+from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
+from mdaread.model.volume import Volume
+from mdaread.sample.anatomy import Anatomy, build_anatomy
+from mdaread.sample.lesions import Cement, lesion_parts, place_cement
+from mdaread.sample.render import Grid, axial_grid, finish_ct, finish_mr, render, sagittal_grid
+from mdaread.sample.scenarios import LABELS, NOMINAL_DAYS, Scenario, scenario_for, subject_id
+from mdaread.sample.truth import TimepointFacts, timepoint_observation, timepoint_truth
+
+F64 = npt.NDArray[np.float64]
+DEFAULT_SEED = 1
+DEFAULT_SUBJECTS = 8
+CT_SLICE_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
+CT_PIXEL_MM = (0.78, 0.82, 0.86, 0.9)
+MR_PIXEL_MM = (0.78, 0.82, 0.86)
+MR_THICKNESS_MM, MR_SPACING_MM, MR_SLICES = 3.0, 3.3, 25
+CT_NOISE_HU, MR_NOISE = 10.0, 14.0
+MAX_ANGLE_DEG, MAX_SHIFT_MM = 5.0, 10.0
+SEQUENCES: dict[str, tuple[int, str, dict[str, Any]]] = {
+    # MR sequence → series number, description, acquisition attributes
+    "T1": (3, "SAG T1 TSE", {"ScanningSequence": "SE", "SequenceVariant": "SK",
+                            "RepetitionTime": "550", "EchoTime": "10", "EchoTrainLength": "3"}),
+    "STIR": (4, "SAG STIR", {"ScanningSequence": ["SE", "IR"], "SequenceVariant": "SK",
+                             "ScanOptions": "IR", "RepetitionTime": "3500", "EchoTime": "40",
+                             "InversionTime": "150", "EchoTrainLength": "12"}),
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to write the trial: seed, DICOM compression (none | rle | jpegls), in-plane matrix."""
+
+    seed: int = DEFAULT_SEED
+    compression: str = "none"
+    matrix: int = 256
+
+
+def rotation(axis: npt.ArrayLike, angle_deg: float) -> F64:
+    """3×3 rotation by ``angle_deg`` about the unit ``axis`` (Rodrigues' formula)."""
+    k = np.asarray(axis, dtype=np.float64)
+    k = k / np.linalg.norm(k)
+    a = math.radians(angle_deg)
+    cross = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + math.sin(a) * cross + (1 - math.cos(a)) * cross @ cross
+
+
+def random_rigid(rng: np.random.Generator) -> F64:
+    """A 4×4 baseline → follow-up LPS transform: rotation of 1–5° about a random axis through
+    the treated body's centre (the LPS origin of the anatomy) and a 2–10 mm shift."""
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation(rng.normal(size=3), rng.uniform(1.0, MAX_ANGLE_DEG))
+    direction = rng.normal(size=3)
+    matrix[:3, 3] = direction / np.linalg.norm(direction) * rng.uniform(2.0, MAX_SHIFT_MM)
+    return matrix
+
+
+def _schedule(rng: np.random.Generator, index: int) -> tuple[date, list[int]]:
+    """Treatment date and days since treatment of the five scans (within the workspace's
+    label windows: baseline ≤ 0, 1m 14–60, 3m 61–135, 6m 136–270, 12m 271–500)."""
+    treatment = date(2024, 1, 8) + timedelta(days=index * 9 + int(rng.integers(0, 7)))
+    jitter = (int(rng.integers(-10, -3)), int(rng.integers(-4, 5)), int(rng.integers(-6, 7)),
+              int(rng.integers(-8, 2)), int(rng.integers(-10, 11)))
+    days = [NOMINAL_DAYS[0] + jitter[0] + 7] + [n + j for n, j in
+                                               zip(NOMINAL_DAYS[1:], jitter[1:], strict=True)]
+    return treatment, days
+
+
+def _grid(rng: np.random.Generator, anatomy: Anatomy, scenario: Scenario, modality: str,
+          slice_mm: float, matrix: F64, n_xy: int) -> Grid:
+    """The scanner grid of one timepoint, in its own LPS frame, centred on the treated spine."""
+    bodies = [anatomy.vertebrae[lv] for lv in scenario.treated_levels]
+    zs = [v.cz for v in bodies]
+    z_mid = (min(zs) + max(zs)) / 2
+    target = matrix[:3, :3] @ np.array([0.0, 10.0, z_mid]) + matrix[:3, 3]
+    target = target + rng.uniform(-3.0, 3.0, size=3)
+    zoom = 256 / n_xy  # a smaller matrix keeps the field of view (≈ 200-230 mm)
+    if modality == "MR":
+        pixel = float(rng.choice(MR_PIXEL_MM)) * zoom
+        return sagittal_grid(target, pixel, n_xy, MR_SPACING_MM, MR_SLICES)
+    pixel = float(rng.choice(CT_PIXEL_MM)) * zoom
+    coverage = max(zs) - min(zs) + 2.6 * (bodies[0].height + 8.0)
+    return axial_grid(target, pixel, n_xy, slice_mm, round(coverage / slice_mm) + 1)
+
+
+def _series_record(folder: str, grid: Grid, uids: dict[str, str], sequence: str | None,
+                   thickness: float, n_files: int) -> dict[str, Any]:
+    volume = Volume(np.zeros((1, 1, 1)), grid.affine)
+    return {
+        "folder": folder, "series_uid": uids["series"], "sequence": sequence,
+        "study_uid": uids["study"], "frame_of_reference_uid": uids["for"],
+        "n_files": n_files, "shape": list(grid.shape),
+        "spacing": [round(v, 6) for v in volume.spacing],
+        "origin": [round(v, 6) for v in volume.origin],
+        "direction": [round(float(v), 10) for v in volume.direction.reshape(-1)],
+        "slice_thickness": thickness,
+    }
+
+
+def _write_timepoint(out: Path, sid: str, options: Options, index: int, t: int, days: int,
+                     study_date: date, grid: Grid, labels_and_values: tuple[Any, Any],
+                     modality: str, thickness: float) -> list[dict[str, Any]]:
+    """Add noise, write the timepoint's series (CT, or MR T1 + STIR) and describe them."""
+    from mdaread.io.writer import SeriesInfo, derived_uid, write_ct_series, write_mr_series
+
+    _, values = labels_and_values
+    label = LABELS[t]
+    base = ("mdaread-sample", options.seed, sid, label)
+    study = derived_uid(*base, "study")
+    frame = derived_uid(*base, "frame-of-reference")
+    records = []
+    sequences: tuple[str | None, ...] = (None,) if modality == "CT" else ("T1", "STIR")
+    for c, sequence in enumerate(sequences):
+        rng = np.random.default_rng([options.seed, index, t, c])
+        folder = f"{label}_{modality}" + (f"_{sequence}" if sequence else "")
+        uids = {"study": study, "for": frame,
+                "series": derived_uid(*base, "series", sequence or "CT")}
+        info = SeriesInfo(
+            patient_id=sid, study_uid=study, series_uid=uids["series"],
+            frame_of_reference_uid=frame, study_date=study_date.strftime("%Y%m%d"),
+            study_time=f"{9 + index % 8:02d}{(7 * t) % 60:02d}00", series_number=2,
+            series_description=f"CT SPINE {thickness:g}mm", study_id=str(t + 1),
+            accession_number=f"{sid.replace('-', '')}{t}", institution=_centre(index),
+            slice_thickness=thickness,
+        )
+        if sequence is None:
+            volume = Volume(finish_ct(values["CT"], rng, CT_NOISE_HU), grid.affine)
+            write_ct_series(volume, out / sid / folder, info, options.compression)
+        else:
+            number, description, acquisition = SEQUENCES[sequence]
+            data = finish_mr(values[sequence], rng, MR_NOISE)
+            high = float(np.percentile(data, 99.5))
+            info.series_number, info.series_description = number, description
+            info.window = (round(high / 2), round(high))
+            info.spacing_between_slices, info.mr = MR_SPACING_MM, dict(acquisition)
+            volume = Volume(data, grid.affine)
+            write_mr_series(volume, out / sid / folder, info, options.compression)
+        records.append(_series_record(f"{sid}/{folder}", grid, uids, sequence, thickness,
+                                      grid.shape[0]))
+    return records
+
+
+def _centre(index: int) -> str:
+    return scenario_for(index).centre
+
+
+def build_subject(out: Path, index: int, options: Options,
+                  cancel: Cancel = never_cancel) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Render and write one subject's five timepoints; returns its truth.json and
+    observations.json records."""
+    scenario = scenario_for(index)
+    sid = subject_id(index)
+    rng = np.random.default_rng([options.seed, index])
+    anatomy = build_anatomy(list(scenario.treated_levels), rng.uniform(0.95, 1.07),
+                            rng.uniform(10.0, 24.0))
+    cement = place_cement(anatomy, scenario)
+    treatment, days = _schedule(rng, index)
+    slices = rng.permutation(CT_SLICE_MM)
+    truth_tps, obs_tps = [], []
+    for t, modality in enumerate(scenario.modalities):
+        check_cancel(cancel)
+        matrix: F64 = np.eye(4) if t == 0 else random_rigid(rng)
+        thickness = float(slices[t]) if modality == "CT" else MR_THICKNESS_MM
+        grid = _grid(rng, anatomy, scenario, modality, thickness, matrix, options.matrix)
+        parts = anatomy.parts + lesion_parts(anatomy, scenario, t)
+        if t > 0:
+            parts += _cement_parts(anatomy, cement)
+        contrasts = ("CT",) if modality == "CT" else ("T1", "STIR")
+        rendered = render(parts, grid, np.asarray(np.linalg.inv(matrix), np.float64), contrasts)
+        scan_date = treatment + timedelta(days=days[t])
+        series = _write_timepoint(out, sid, options, index, t, days[t], scan_date, grid,
+                                  rendered, modality, thickness)
+        facts = TimepointFacts(t, days[t], scan_date.isoformat(), modality, matrix, series)
+        truth_tps.append(timepoint_truth(anatomy, scenario, cement, facts))
+        obs_tps.append(timepoint_observation(scenario, facts))
+    truth = {
+        "subject": sid, "arm": scenario.arm, "centre": scenario.centre,
+        "treated_levels": list(scenario.treated_levels),
+        "treatment_date": treatment.isoformat(), "story": scenario.story,
+        "vertebral_body_centres_baseline_lps": {
+            lv: [round(c, 4) for c in v.centre()] for lv, v in anatomy.vertebrae.items()},
+        "timepoints": truth_tps,
+    }
+    return truth, {"subject": sid, "timepoints": obs_tps}
+
+
+def _cement_parts(anatomy: Anatomy, cement: list[Cement]) -> list[Any]:
+    parts = []
+    for bolus in cement:
+        parts += bolus.parts(anatomy.vertebrae[bolus.level])
+    return parts
+
+
+def _build_subject_job(job: tuple[Path, int, Options]) -> tuple[dict[str, Any], dict[str, Any]]:
+    return build_subject(*job)
+
+
+def generate_trial(out: str | Path, subjects: int = DEFAULT_SUBJECTS,
+                   options: Options | None = None, jobs: int = 1,
+                   progress: Progress = no_progress,
+                   cancel: Cancel = never_cancel) -> dict[str, Any]:
+    """Write the sample trial into ``out`` (created; must not hold a trial already) and return
+    the truth.json content. ``jobs`` > 1 renders subjects in that many processes."""
+    options = options or Options()
+    out = Path(out)
+    if subjects < 1:
+        raise InputError(f"--subjects must be at least 1, got {subjects}")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: output folder exists and is not empty")
+    out.mkdir(parents=True, exist_ok=True)
+    work = [(out, i, options) for i in range(subjects)]
+    results: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for result in pool.map(_build_subject_job, work):
+                results.append(result)
+                progress(len(results) / subjects, f"{result[0]['subject']} written")
+                check_cancel(cancel)
+    else:
+        for job in work:
+            results.append(build_subject(*job, cancel=cancel))
+            progress(len(results) / subjects, f"{results[-1][0]['subject']} written")
+    truth = _write_tables(out, options, results)
+    return truth
+
+
+def _write_tables(out: Path, options: Options,
+                  results: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """truth.json, observations.json and randomisation.csv."""
+    truth: dict[str, Any] = {
+        "format": "mdaread-sample-truth/1", "generator": f"mdaread {__version__}",
+        "seed": options.seed, "compression": options.compression, "matrix": options.matrix,
+        "conventions": {
+            "coordinates": "LPS mm; *_baseline_lps in the baseline scan's frame, *_lps in the "
+                           "timepoint's own frame",
+            "baseline_to_timepoint": "4x4 row-major, maps baseline LPS mm to this timepoint's "
+                                     "LPS mm (same convention as mdaread register)",
+            "diameters": "long_mm and perp_mm are the true axial diameters in the baseline frame",
+            "expected": "categories under the default protocol of mda-criteria.md",
+        },
+        "subjects": [r[0] for r in results],
+    }
+    observations = {"protocol": {}, "subjects": [r[1] for r in results]}
+    (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    (out / "observations.json").write_text(json.dumps(observations, indent=1) + "\n",
+                                           encoding="utf-8")
+    with (out / "randomisation.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["subject", "arm", "centre", "treatment_date"])
+        for subject in truth["subjects"]:
+            writer.writerow([subject["subject"], subject["arm"], subject["centre"],
+                             subject["treatment_date"]])
+    return truth
