@@ -56,6 +56,13 @@ class _Fit:
     stop: str
     converged: bool
     moving: rg.RegionImage
+    valid_points: int
+
+    @property
+    def score(self) -> float:
+        """Metric × sample points that overlapped (negative; lower is better). The same fixed
+        samples are drawn for every candidate, so this compares MI weighted by overlap."""
+        return self.metric * self.valid_points
 
 
 def register_rigid(
@@ -108,7 +115,7 @@ def register_rigid(
         except RegistrationError:
             if not fits and n == len(starts) - 1:
                 raise
-    fits.sort(key=lambda f: f.metric)
+    fits.sort(key=lambda f: f.score)
     progress(0.75, "registering (full resolution)")
     best = _refine(fixed_r.image, fixed_mask, fits[0], center, max_iterations, cancel)
     _warn_if_ambiguous(fits, center, warnings)
@@ -235,7 +242,7 @@ def _warn_if_ambiguous(fits: list[_Fit], center: FloatArray, warnings: list[str]
     target = rigid.apply(fits[0].matrix, center)
     for fit in fits[1:]:
         distance = float(np.linalg.norm(rigid.apply(fit.matrix, center) - target))
-        if distance > 10.0 and fit.metric < (1.0 - AMBIGUITY) * fits[0].metric:
+        if distance > 10.0 and fit.score < (1.0 - AMBIGUITY) * fits[0].score:
             warnings.append(f"ambiguous alignment: a position {distance:.0f} mm away matches "
                             "almost as well (adjacent vertebra?) — check by eye")
             return
@@ -260,24 +267,24 @@ def _refine(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: _Fit, center: Fl
     final = _run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations, cancel,
                  LEVEL_FINE)
     return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
-                final.converged and fit.converged, fit.moving)
+                final.converged and fit.converged, fit.moving, final.valid_points)
 
 
 def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
          center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
          level: tuple[int, float, float]) -> _Fit:
-    matrix, metric, iterations, stop, converged = _optimise(
+    matrix, metric, iterations, stop, converged, valid = _optimise(
         fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, level)
     if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
         raise RegistrationError("the registration produced no valid metric (no overlap between "
                                 "the images in the region?)")
-    return _Fit(matrix, metric, iterations, stop, converged, moving_r)
+    return _Fit(matrix, metric, iterations, stop, converged, moving_r, valid)
 
 
 def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
               center: FloatArray, init: FloatArray, max_iterations: int,
               cancel: Cancel, level: tuple[int, float, float],
-              ) -> tuple[FloatArray, float, int, str, bool]:
+              ) -> tuple[FloatArray, float, int, str, bool, int]:
     shrink, sigma_mm, fraction = level
     reg = _method(fixed_mask, moving_r.mask)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
@@ -309,8 +316,8 @@ def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.Region
         raise Cancelled("registration cancelled by the user")
     stop = reg.GetOptimizerStopConditionDescription()
     converged = state["level_iterations"] < max_iterations
-    return to_matrix(transform), float(reg.GetMetricValue()), int(state["iterations"]), stop, \
-        converged
+    return (to_matrix(transform), float(reg.GetMetricValue()), int(state["iterations"]), stop,
+            converged, int(reg.GetMetricNumberOfValidPoints()))
 
 
 def _first_line(exc: Exception) -> str:

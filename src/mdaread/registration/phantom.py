@@ -93,15 +93,26 @@ def make_volume(
     affine[:3, :3] = d * np.asarray(spacing, dtype=np.float64)
     k, j, i = shape
     affine[:3, 3] = np.asarray(center, float) - affine[:3, :3] @ ((np.array([i, j, k]) - 1) / 2)
-    kk, jj, ii = np.meshgrid(np.arange(k), np.arange(j), np.arange(i), indexing="ij")
-    ijk = np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1).astype(np.float64)
-    world = ijk @ affine[:3, :3].T + affine[:3, 3]
-    if truth is not None:
-        world = rigid.apply(rigid.invert(truth), world)
-    labels = labels_at(world, cement=cement, curvature_mm=curvature_mm).reshape(shape)
     table = CT_HU if modality == "CT" else MR_T1
     lut = np.array([table[n] for n in range(len(table))], dtype=np.float32)
-    values = ndimage.gaussian_filter(lut[labels], sigma=0.7)
+    inverse = None if truth is None else rigid.invert(truth)
+    # partial volume: average several sub-voxel samples along each axis coarser than 1 mm, so
+    # that edges move smoothly with the anatomy instead of snapping to voxel centres
+    subs = [np.arange(n) / n - (n - 1) / (2 * n)
+            for n in (max(1, round(float(sp) / 1.25)) for sp in spacing)]
+    kk, jj, ii = np.meshgrid(np.arange(k), np.arange(j), np.arange(i), indexing="ij")
+    ijk = np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1).astype(np.float64)
+    total = np.zeros(int(np.prod(shape)), np.float32)
+    count = 0
+    for di in subs[0]:
+        for dj in subs[1]:
+            for dk in subs[2]:
+                world = (ijk + np.array([di, dj, dk])) @ affine[:3, :3].T + affine[:3, 3]
+                if inverse is not None:
+                    world = rigid.apply(inverse, world)
+                total += lut[labels_at(world, cement=cement, curvature_mm=curvature_mm)]
+                count += 1
+    values = ndimage.gaussian_filter((total / count).reshape(shape), sigma=0.5)
     rng = np.random.default_rng(seed)
     sigma = (15.0 if modality == "CT" else 20.0) if noise is None else noise
     values = values + rng.normal(0.0, sigma, values.shape).astype(np.float32)

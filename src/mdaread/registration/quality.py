@@ -27,6 +27,7 @@ MIN_OVERLAP = 0.3  # below: failed — the result maps the region mostly off the
 GOOD_OVERLAP = 0.7  # below: poor
 MIN_NMI = 1.02  # below: failed — the images share (almost) no information
 MIN_SHARPNESS = 0.03  # below: poor — a flat optimum
+CLEAR_SHARPNESS = 0.1  # below, with another problem (beaten, half off the image): failed
 PROBE_MM = 3.0
 BINS = 32
 
@@ -87,18 +88,19 @@ def assess(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_img: sitk.Image
 
 def _call(overlap: float, value: float, sharpness: float, beaten: bool,
           details: dict[str, Any]) -> Verdict:
-    warnings: list[str] = []
-    if overlap < MIN_OVERLAP or not np.isfinite(value) or value < MIN_NMI:
-        if overlap < MIN_OVERLAP:
-            warnings.append(f"only {100 * overlap:.0f}% of the region maps onto the follow-up")
-        else:
-            warnings.append("the aligned images share almost no information (normalised MI "
-                            f"{value:.3f})")
-        return Verdict("failed", tuple(warnings), details)
+    problems: list[str] = []
     if overlap < GOOD_OVERLAP:
-        warnings.append(f"only {100 * overlap:.0f}% of the region maps onto the follow-up")
+        problems.append(f"only {100 * overlap:.0f}% of the region maps onto the follow-up")
+    if not np.isfinite(value) or value < MIN_NMI:
+        problems.append(f"the aligned images share almost no information (normalised MI "
+                        f"{value:.3f})")
     if beaten:
-        warnings.append(f"a {PROBE_MM:.0f} mm shift matches better: the fit is not at an optimum")
+        problems.append(f"a {PROBE_MM:.0f} mm shift matches better: the fit is not at an optimum")
     elif sharpness < MIN_SHARPNESS:
-        warnings.append(f"flat optimum (sharpness {sharpness:.3f}): alignment poorly determined")
-    return Verdict("poor" if warnings else "ok", tuple(warnings), details)
+        problems.append(f"flat optimum (sharpness {sharpness:.3f}): alignment poorly determined")
+    weak = sharpness < CLEAR_SHARPNESS
+    failed = (overlap < MIN_OVERLAP or not np.isfinite(value) or value < MIN_NMI
+              or (beaten and weak) or (overlap < 0.5 and weak))
+    if failed:
+        return Verdict("failed", tuple(problems), details)
+    return Verdict("poor" if problems else "ok", tuple(problems), details)

@@ -51,7 +51,8 @@ def _mi(joints: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 def mi_map(fixed: npt.NDArray[np.floating], fixed_valid: npt.NDArray[np.bool_],
            moving: npt.NDArray[np.floating], moving_valid: npt.NDArray[np.bool_],
            steps: int) -> npt.NDArray[np.float64]:
-    """Mutual information for every whole-voxel shift ``(dk, dj, di)`` in ``[-steps, steps]³``.
+    """Mutual information × overlap fraction for every whole-voxel shift ``(dk, dj, di)`` in
+    ``[-steps, steps]³``.
 
     ``fixed`` is an ``n³`` cube, ``moving`` an ``(n + 2·steps)³`` cube with the same spacing and
     centre; shift 0 compares ``fixed`` with the middle of ``moving``. Shifts where less than half
@@ -66,8 +67,10 @@ def mi_map(fixed: npt.NDArray[np.floating], fixed_valid: npt.NDArray[np.bool_],
         window = mq[a:a + n, b:b + n, c:c + n][fixed_valid]
         counts = np.bincount(fq + window, minlength=BINS * (BINS + 1))
         joints[s] = counts.reshape(BINS, BINS + 1)[:, :BINS]  # last column: invalid moving
-    scores = _mi(joints)
-    scores[joints.sum(axis=(1, 2)) < MIN_OVERLAP * fq.size] = float("-inf")
+    overlap = joints.sum(axis=(1, 2)) / max(fq.size, 1)
+    # MI of a small overlap can beat MI of the whole region (fewer mixed tissues): weigh by it
+    scores = _mi(joints) * overlap
+    scores[overlap < MIN_OVERLAP] = float("-inf")
     return scores.reshape(size, size, size)
 
 
