@@ -156,6 +156,12 @@ def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> lis
     samples = _int(h.get("SamplesPerPixel", 1)) or 1
     if samples != 1:
         raise SkipFile(f"unsupported: colour image ({samples} samples per pixel)")
+    photometric = str(h.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+    if not photometric.startswith("MONOCHROME"):
+        raise SkipFile(f"unsupported: {photometric} image (not greyscale)")
+    bits = _int(h.get("BitsAllocated", 16))
+    if bits not in (8, 16, 32):
+        raise SkipFile(f"unsupported: {bits} bits allocated per pixel")
     if "PerFrameFunctionalGroupsSequence" in ds:
         return _enhanced_frames(path, ds, h, offset, syntax)
     return [_classic_frame(path, ds, h, offset, syntax)]
@@ -204,6 +210,8 @@ def _check_pixel_element(
     tag = (int.from_bytes(head[0:2], order), int.from_bytes(head[2:4], order))
     if tag not in PIXEL_DATA_TAGS:
         raise SkipFile("no pixel data")
+    if tag != (0x7FE0, 0x0010):
+        raise SkipFile("unsupported: floating-point pixel data")
     if syntax not in NATIVE_LITTLE_ENDIAN:
         return
     explicit = syntax == "1.2.840.10008.1.2.1"
