@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QKeyEvent
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from mdaread.geometry.mpr import SliceGeometry
 from mdaread.geometry.window import Window, apply_window
@@ -93,6 +93,9 @@ class SliceView(QWidget):
         self.view_box = _ReadingViewBox(self)
         self.graphics.setCentralItem(self.view_box)
         self.image = pg.ImageItem(axisOrder="row-major")
+        # the crosshair moves far more often than the slice changes: keep the scaled image as a
+        # device pixmap so that a crosshair move is a blit, not a rescale of the whole slice
+        self.image.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.view_box.addItem(self.image)
         pen = pg.mkPen(theme.ACCENT, width=1)
         pen.setCosmetic(True)
