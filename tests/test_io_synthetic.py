@@ -185,6 +185,8 @@ def test_repeated_acquisitions_are_split_into_volumes(tmp_path: Path) -> None:
     assert [c.shape[0] for c in result.series] == [3, 3]
     assert len({c.key for c in result.series}) == 2
     assert all("split by acquisition number" in c.warnings[0] for c in result.series)
+    assert result.series[0].description.endswith("acquisition number 1]")
+    assert result.series[1].description.endswith("acquisition number 2]")
     for candidate in result.series:
         assert_matches_field(load_series(candidate), tolerance=0.5)
 

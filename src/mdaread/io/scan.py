@@ -132,7 +132,8 @@ def build_candidates(frames: list[FrameInfo], skipped: list[SkippedFile]) -> lis
 
 def _sort_key(c: SeriesCandidate) -> tuple[Any, ...]:
     number = c.series_number if c.series_number is not None else 1 << 30
-    return (c.patient_id, c.study_date, c.study_uid, number, c.series_uid, c.key)
+    return (c.patient_id, c.study_date, c.study_uid, number, c.series_uid,
+            c.extra.get("index", 0))
 
 
 def _primary_key(frame: FrameInfo) -> tuple[Any, ...]:
@@ -170,8 +171,25 @@ def _split_series(frames: list[FrameInfo]) -> tuple[list[tuple[list[FrameInfo], 
     for key, members in primary.items():
         for cluster in _orientation_clusters(members):
             groups.extend(_split_duplicates(cluster, _primary_label(key, cluster)))
+    groups.sort(key=_group_order)
     how = _what_differs(groups) if len(groups) > 1 else ""
     return groups, how
+
+
+def _group_order(group: tuple[list[FrameInfo], str]) -> tuple[Any, ...]:
+    """Volumes of one UID in acquisition order: series, echo, time, then instance number."""
+    frames = group[0]
+    keys = frames[0].split_keys
+
+    def key(value: Any) -> tuple[bool, Any]:
+        return (value is None, value if value is not None else 0)
+
+    instances = [f.instance_number for f in frames if f.instance_number is not None]
+    return (
+        key(keys.get("series_number")), key(keys.get("echo_number")),
+        key(keys.get("echo_time")), key(keys.get("temporal")), key(keys.get("acquisition")),
+        key(min(instances) if instances else None), str(frames[0].path),
+    )
 
 
 def _primary_label(key: tuple[Any, ...], frames: list[FrameInfo]) -> str:
@@ -280,5 +298,5 @@ def _candidate(
         study_date=info.get("study_date", ""),
         series_number=info.get("series_number"),
         warnings=warnings,
-        extra={"plan": plan, "label": label},
+        extra={"plan": plan, "label": label, "index": index},
     )
