@@ -180,7 +180,8 @@ class MainWindow(QMainWindow):
         self.case_label.setText(f"  {subject}  ")
         self.case_label.setStyleSheet("font-weight: bold;")
         self._rebuild_timepoint_strip()
-        self.worklist.select(subject, timepoint or "")
+        self.worklist.select(subject, self.session.sides["followup"].timepoint
+                             or self.session.sides["baseline"].timepoint or "")
         for side in SIDES:
             self._load_preferred(side)
 

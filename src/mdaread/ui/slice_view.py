@@ -119,7 +119,9 @@ class SliceView(QWidget):
 
     def _overlay_label(self, colour: str = theme.MUTED) -> QLabel:
         label = QLabel(self.graphics)
-        label.setStyleSheet(f"background: transparent; color: {colour}; font-weight: bold;")
+        # a translucent plate keeps the letters legible over bright bone and the crosshair
+        label.setStyleSheet(f"background: rgba(17, 19, 21, 150); color: {colour}; "
+                            "font-weight: bold; padding: 0px 2px;")
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         return label
 
@@ -165,6 +167,7 @@ class SliceView(QWidget):
         self.geometry_, self.slice_index, self._image_source = None, -1, None
         for label in (*self.labels.values(), self.info, self.warning):
             label.setText("")
+            label.hide()
 
     def reset_view(self) -> None:
         """Fit the whole slice in the view."""
@@ -182,6 +185,7 @@ class SliceView(QWidget):
     def _place_labels(self) -> None:
         w, h = self.graphics.width(), self.graphics.height()
         for label in (*self.labels.values(), self.info, self.warning):
+            label.setVisible(bool(label.text()))
             label.adjustSize()
         lab = self.labels
         lab["left"].move(4, (h - lab["left"].height()) // 2)
