@@ -246,3 +246,21 @@ def test_cancel_stops_loading_and_the_window_stays_responsive(qtbot, window) -> 
     assert w.session.sides["baseline"].volume is None
     assert w.error_dialog is None
     assert "cancelled" in w.panels["baseline"].info.text()
+
+
+def test_overlay_hook_and_side_panel_dock(qtbot, window) -> None:
+    from PyQt6.QtWidgets import QLabel
+
+    w = window(_source())
+    calls: list[tuple[str, int]] = []
+    view = w.panels["followup"].views["axial"]
+    view.add_overlay(lambda v, state: calls.append((state.timepoint, v.slice_index)))
+    _open(qtbot, w, "MDA-007", "1m")
+    assert calls and calls[-1] == ("1m", view.slice_index)
+    qtbot.keyClick(w.panels["baseline"].views["axial"], Qt.Key.Key_Up)
+    assert calls[-1] == ("1m", view.slice_index)  # redrawn through the link
+
+    assert not w.guided_read_dock.isVisible()
+    panel = QLabel("guided read")
+    w.set_side_panel(panel)
+    assert w.guided_read_dock.isVisible() and w.guided_read_dock.widget() is panel

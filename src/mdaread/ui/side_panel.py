@@ -123,8 +123,8 @@ class SidePanel(QWidget):
         if state.volume is not None and state.window is not None and state.cursor is not None:
             sx, sy, sz = state.volume.spacing
             k, j, i = state.volume.shape
-            warnings = [w for w in (state.mpr.geometry("axial").warning if state.mpr else "",)
-                        if w]
+            warnings = [w for w in (state.mpr.geometry("axial").warning if state.mpr else "",
+                                    *state.volume.warnings) if w]
             self.info.setText(
                 f"{state.volume.modality}  {i}×{j}×{k}  {sx:.2f}×{sy:.2f}×{sz:.2f} mm\n"
                 f"{state.window.label()}" + "".join(f"\n⚠ {w}" for w in warnings))

@@ -84,6 +84,7 @@ class SliceView(QWidget):
         self.on_scroll: Callback = _ignore
         self.on_window_drag: Callback = _ignore
         self.on_hover: Callback = _ignore
+        self.overlays: list[Callable[[SliceView, SideState], None]] = []
         self.geometry_: SliceGeometry | None = None
         self.slice_index = -1
         self._window: Window | None = None
@@ -151,6 +152,14 @@ class SliceView(QWidget):
         self._place_labels()
         if new_volume:
             self.reset_view()
+        for overlay in self.overlays:
+            overlay(self, state)
+
+    def add_overlay(self, callback: Callable[[SliceView, SideState], None]) -> None:
+        """Call ``callback(view, state)`` after every redraw: the hook for per-side overlays
+        (registration blend, lesion outlines). It draws its own items in ``view_box``
+        (scene mm: pixel (c, r) of ``geometry_`` at (c × du, r × dv)) on slice ``slice_index``."""
+        self.overlays.append(callback)
 
     def _set_geometry(self, g: SliceGeometry) -> None:
         self.geometry_ = g
