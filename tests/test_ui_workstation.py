@@ -193,8 +193,10 @@ def test_worklist_filter_and_open_by_double_click(qtbot, window) -> None:
     w.worklist.filter_edit.clear()
     w.worklist.status_combo.setCurrentText("draft")
     assert [(e.subject, e.timepoint) for e in w.worklist.shown] == [("MDA-007", "1m")]
+    w.worklist.table.setFocus()
+    w.worklist.table.selectRow(0)
     with qtbot.waitSignal(w.loading_finished, timeout=10_000):
-        w.worklist._activate(0)
+        qtbot.keyClick(w.worklist.table, Qt.Key.Key_Return)
     assert w.session.subject == "MDA-007"
     assert w.session.sides["followup"].timepoint == "1m"
 

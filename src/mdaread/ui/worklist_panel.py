@@ -59,7 +59,8 @@ class WorklistPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setShowGrid(False)
-        self.table.doubleClicked.connect(lambda index: self._activate(index.row()))
+        # `activated`: double click, or Enter/Return on the current row
+        self.table.activated.connect(lambda index: self._activate(index.row()))
 
         controls = QHBoxLayout()
         controls.addWidget(self.status_combo)
@@ -102,13 +103,6 @@ class WorklistPanel(QWidget):
         for row, entry in enumerate(self.shown):
             if (entry.subject, entry.timepoint) == (subject, timepoint):
                 self.table.selectRow(row)
-
-    def keyPressEvent(self, event):
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self._activate(self.table.currentRow())
-            event.accept()
-            return
-        super().keyPressEvent(event)
 
     def _activate(self, row: int) -> None:
         if 0 <= row < len(self.shown):
