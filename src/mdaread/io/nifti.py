@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nibabel as nib
 import numpy as np
 
 from mdaread.errors import InputError
@@ -20,6 +19,8 @@ LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 def write_nifti(volume: Volume, path: str | Path) -> None:
     """Write ``volume`` as NIfTI-1 (``.nii`` or ``.nii.gz``); sform and qform both scanner."""
+    import nibabel as nib  # imported on use: it costs ~0.1 s at start-up
+
     out = Path(path)
     if not (out.name.endswith(".nii") or out.name.endswith(".nii.gz")):
         raise InputError(f"{out}: output must end with .nii or .nii.gz")
@@ -36,6 +37,8 @@ def write_nifti(volume: Volume, path: str | Path) -> None:
 
 def read_nifti(path: str | Path) -> Volume:
     """Read a 3-D NIfTI file (a 4-D one with a single volume is accepted) into a Volume."""
+    import nibabel as nib
+
     source = Path(path)
     try:
         image: Any = nib.load(source)
