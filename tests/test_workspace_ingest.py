@@ -188,3 +188,16 @@ def test_bad_mapping_files_are_named(tmp_path: Path) -> None:
     path.write_text("series_uid,timepoint\n1.2.3,\n")
     with pytest.raises(InputError, match="line 2"):
         read_timepoint_map(path)
+
+
+def test_a_file_gone_between_scan_and_hash_is_listed(ws: SqliteWorkspace, tmp_path: Path) -> None:
+    from mdaread.io import scan_path
+    from mdaread.workflow.ingest import ingest_scan
+
+    scans = tmp_path / "scans"
+    paths = write_series(scans / "a", "MDA-001", "20250105", "gone")
+    scan = scan_path(scans)
+    paths[1].unlink()
+    report = ingest_scan(ws, DM, scan)
+    assert report.added == [] and report.conflicts[0].reason.startswith(f"cannot read {paths[1]}")
+    assert ws.list_series() == []

@@ -284,7 +284,12 @@ def plan_import(ws: WorkspaceRepository, actor: Actor, scan: ScanResult, *,
 
 def _attach(ws: WorkspaceRepository, actor: Actor, p: Placement, report: IngestReport) -> None:
     c = p.candidate
-    files = file_records(c.files)
+    try:
+        files = file_records(c.files)
+    except OSError as exc:  # a file removed or unreadable since the scan
+        report.conflicts.append(_outcome(c, f"cannot read {exc.filename}: {exc.strerror}",
+                                         p.subject, p.label))
+        return
     digest = combined_hash(f.sha256 for f in files)
     known = ws.find_series(c.series_uid, c.key)
     if known:
