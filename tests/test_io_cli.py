@@ -213,6 +213,28 @@ def test_unreadable_file_is_skipped(testdata: Path, tmp_path: Path) -> None:
     assert result.skipped[0].reason == "unreadable: permission denied"
 
 
+def test_permission_denied_is_a_skip_reason_even_as_root(
+    testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root reads any file, so the refusal is simulated where the scan opens files."""
+    import builtins
+
+    from mdaread.io import headers
+
+    shutil.copy(testdata / CORNERSTONE / "CTImage.dcm", tmp_path / "locked.dcm")
+    real_open = builtins.open
+
+    def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith("locked.dcm"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(headers, "open", guarded_open, raising=False)
+    result = scan_path(tmp_path)
+    assert result.series == []
+    assert [s.reason for s in result.skipped] == ["unreadable: permission denied"]
+
+
 def test_dicomdir_is_followed(capsys: pytest.CaptureFixture[str]) -> None:
     dicomdir = pydicom_file("dicomdirtests/DICOMDIR")
     result = scan_path(dicomdir)

@@ -276,6 +276,24 @@ def test_localizer_and_secondary_capture_are_skipped(tmp_path: Path) -> None:
     assert reasons["sc.dcm"].startswith("secondary capture")
 
 
+@pytest.mark.parametrize(
+    ("attrs", "reason"),
+    [
+        ({"PhotometricInterpretation": "PALETTE COLOR"}, "unsupported: PALETTE COLOR image"),
+        ({"ImagePositionPatient": None}, "no image position/orientation"),
+        ({"PixelSpacing": None}, "no valid pixel spacing"),
+        ({"SOPClassUID": "1.2.840.10008.5.1.4.1.1.7.2"}, "secondary capture"),
+    ],
+)
+def test_images_that_are_not_volume_slices_are_skipped(
+    tmp_path: Path, attrs: dict[str, Any], reason: str
+) -> None:
+    write_slice(tmp_path / "x.dcm", (0.0, 0.0, 0.0), **attrs)
+    result = scan_path(tmp_path)
+    assert result.series == []
+    assert result.skipped[0].reason.startswith(reason)
+
+
 def test_three_orthogonal_single_slices_are_a_localizer(tmp_path: Path) -> None:
     folder = tmp_path / "s"
     folder.mkdir()
