@@ -240,3 +240,26 @@ def test_reopen_keeps_everything(tmp_path: Path) -> None:
     with open_workspace(tmp_path / "W") as ws:
         assert [s.trial_id for s in ws.list_subjects(DM)] == ["MDA-003"]
         assert ws.verify_audit().ok
+
+
+@pytest.mark.parametrize(("measurement", "message"), [
+    (NewMeasurement("L1", float("nan"), 3.0), "long_mm must be a finite length"),
+    (NewMeasurement("L1", 5.0, -1.0), "perp_mm must be a finite length"),
+    (NewMeasurement("L1", 5.0, 3.0, method="guess"), "method 'guess' is not one of"),
+    (NewMeasurement("L1", 5.0, 3.0, endpoints=[[1.0, 2.0]]), "endpoints must be"),
+])
+def test_bad_measurements_are_refused(ws: SqliteWorkspace, measurement: NewMeasurement,
+                                      message: str) -> None:
+    read = ws.create_read(READER, "MDA-001", _tp(ws, "3m"))
+    with pytest.raises(WorkspaceError, match=message):
+        ws.save_draft(READER, read.id, measurements=[measurement])
+    assert ws.list_measurements(read.id) == []
+
+
+def test_observations_must_be_strict_json(ws: SqliteWorkspace) -> None:
+    read = ws.create_read(READER, "MDA-001", _tp(ws, "3m"))
+    with pytest.raises(WorkspaceError, match="observations: not storable as JSON"):
+        ws.save_draft(READER, read.id, observations={"spd": float("inf")})
+    with pytest.raises(WorkspaceError, match="not storable as JSON"):
+        ws.save_draft(READER, read.id, observations={"when": object()})
+    assert ws.get_read(read.id).observations == {}

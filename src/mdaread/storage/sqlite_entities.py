@@ -48,7 +48,7 @@ class EntitiesMixin(SqliteBase):
             self._touch_user(actor)
             before = self.get_protocol()
             conn.execute("INSERT OR REPLACE INTO settings(key, value) VALUES ('protocol', ?)",
-                         (json.dumps(settings, sort_keys=True),))
+                         (rows.to_json(settings, "protocol settings"),))
             self._audit(actor, "update", "settings", "protocol", before, settings, reason)
 
     def list_users(self) -> list[tuple[str, str]]:
@@ -167,8 +167,9 @@ class EntitiesMixin(SqliteBase):
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (new.subject, new.timepoint_id, new.series_uid, new.key, new.study_uid,
                  new.frame_of_reference_uid, new.modality, new.description, new.study_date,
-                 json.dumps(list(new.shape)), json.dumps(list(new.spacing)),
-                 json.dumps(list(new.origin)), json.dumps(list(new.direction)),
+                 rows.to_json(list(new.shape), "shape"), rows.to_json(list(new.spacing), "spacing"),
+                 rows.to_json(list(new.origin), "origin"),
+                 rows.to_json(list(new.direction), "direction"),
                  new.content_hash, len(new.files), utc_now()))
             series_id = int(cur.lastrowid or 0)
             self._insert_files(series_id, new.files)
@@ -245,8 +246,8 @@ class EntitiesMixin(SqliteBase):
             cur = conn.execute(
                 "INSERT INTO registrations(baseline_series_id, followup_series_id, matrix, "
                 "metric, quality, method, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (baseline_series_id, followup_series_id, json.dumps(rows_), metric, quality,
-                 method, actor.user, utc_now()))
+                (baseline_series_id, followup_series_id, rows.to_json(rows_, "matrix"), metric,
+                 quality, method, actor.user, utc_now()))
             created = self._registration(int(cur.lastrowid or 0))
             self._audit(actor, "create", "registration", created.id, None,
                         rows.snapshot(created))

@@ -7,13 +7,14 @@ draft read that ``supersedes`` the old one and carries a reason.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from mdaread.storage import sqlite_rows as rows
 from mdaread.storage.errors import ImmutableRecord, PermissionDenied, WorkspaceError
 from mdaread.storage.records import (
+    MEASUREMENT_METHODS,
     PURPOSES,
     Actor,
     AssessmentRecord,
@@ -36,6 +37,18 @@ _MEASUREMENT_SELECT = (
 def _check_category(value: str | None, what: str) -> None:
     if value is not None and value not in CATEGORIES:
         raise WorkspaceError(f"{what} {value!r} is not one of {', '.join(CATEGORIES)}")
+
+
+def _check_measurement(m: NewMeasurement) -> None:
+    what = f"measurement of lesion {m.lesion_id}"
+    if m.method not in MEASUREMENT_METHODS:
+        raise WorkspaceError(f"{what}: method {m.method!r} is not one of "
+                             f"{', '.join(MEASUREMENT_METHODS)}")
+    for name, value in (("long_mm", m.long_mm), ("perp_mm", m.perp_mm)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise WorkspaceError(f"{what}: {name} must be a finite length ≥ 0 mm, got {value}")
+    if any(len(p) != 3 for p in m.endpoints):
+        raise WorkspaceError(f"{what}: endpoints must be [x, y, z] LPS mm points")
 
 
 class ReadsMixin(EntitiesMixin):
@@ -73,8 +86,8 @@ class ReadsMixin(EntitiesMixin):
             "INSERT INTO reads(subject, timepoint_id, reader, purpose, protocol, "
             "criteria_version, observations, blinded, supersedes, correction_reason, created_at,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (subject, timepoint_id, actor.user, purpose, json.dumps(protocol, sort_keys=True),
-             criteria_version, json.dumps(observations, sort_keys=True), int(blinded),
+            (subject, timepoint_id, actor.user, purpose, rows.to_json(protocol, "protocol"),
+             criteria_version, rows.to_json(observations, "observations"), int(blinded),
              supersedes, correction_reason, now, now))
         return self.get_read(int(cur.lastrowid or 0))
 
@@ -98,6 +111,7 @@ class ReadsMixin(EntitiesMixin):
         conn = self.db.conn
         conn.execute("DELETE FROM measurements WHERE read_id = ?", (read.id,))
         for m in measurements:
+            _check_measurement(m)
             lesion = self._lesion_row(read.subject, m.lesion_id)
             if lesion is None:
                 raise WorkspaceError(f"{self.path}: subject {read.subject} has no lesion "
@@ -106,13 +120,13 @@ class ReadsMixin(EntitiesMixin):
                 "INSERT INTO measurements(read_id, lesion_id, timepoint_id, long_mm, perp_mm, "
                 "endpoints, series_uid, method) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (read.id, lesion["id"], read.timepoint_id, m.long_mm, m.perp_mm,
-                 json.dumps(m.endpoints), m.series_uid, m.method))
+                 rows.to_json(m.endpoints, "endpoints"), m.series_uid, m.method))
 
     def _apply_draft(self, read: ReadRecord, observations: dict[str, Any] | None,
                      measurements: Sequence[NewMeasurement] | None) -> None:
         if observations is not None:
             self.db.conn.execute("UPDATE reads SET observations = ?, updated_at = ? WHERE id = ?",
-                                 (json.dumps(observations, sort_keys=True), utc_now(), read.id))
+                                 (rows.to_json(observations, "observations"), utc_now(), read.id))
         if measurements is not None:
             self._replace_measurements(read, measurements)
 
@@ -228,7 +242,7 @@ class ReadsMixin(EntitiesMixin):
                 "final_category, rule, criteria_version, details, computed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (subject, timepoint_id, read_id, category, final_category, rule,
-                 criteria_version, json.dumps(details or {}, sort_keys=True), utc_now()))
+                 criteria_version, rows.to_json(details or {}, "details"), utc_now()))
             created = rows.assessment(self._one("SELECT * FROM assessments WHERE id = ?",
                                                 (int(cur.lastrowid or 0),), "assessment"))
             self._audit(actor, "create", "assessment", created.id, None, rows.snapshot(created))

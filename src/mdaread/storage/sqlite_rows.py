@@ -7,6 +7,7 @@ import json
 import sqlite3
 from typing import Any
 
+from mdaread.storage.errors import WorkspaceError
 from mdaread.storage.records import (
     AssessmentRecord,
     AuditRecord,
@@ -19,6 +20,14 @@ from mdaread.storage.records import (
     SubjectRecord,
     TimepointRecord,
 )
+
+
+def to_json(value: Any, what: str) -> str:
+    """Strict JSON text for a stored value (no NaN/Infinity, plain types only)."""
+    try:
+        return json.dumps(value, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise WorkspaceError(f"{what}: not storable as JSON ({exc})") from exc
 
 
 def snapshot(record: Any) -> dict[str, Any]:
