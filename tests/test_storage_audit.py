@@ -42,7 +42,7 @@ def test_chain_links_every_row(ws: SqliteWorkspace) -> None:
         assert row.prev_hash == before.hash
         assert expected_hash(row, before.hash) == row.hash
     check = ws.verify_audit()
-    assert check.ok and check.n_rows == len(rows)
+    assert check.ok and check.n_rows == len(rows) and check.head == rows[-1].hash
 
 
 def test_sign_off_is_recorded_with_before_and_after(ws: SqliteWorkspace) -> None:

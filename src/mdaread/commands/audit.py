@@ -34,9 +34,12 @@ def run_verify(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"ok": check.ok and integrity == "ok", "rows": check.n_rows,
                     "first_broken": check.first_broken, "message": check.problem,
+                    "head": check.head or None,
                     "integrity_check": integrity})
     else:
         print(check.problem)
+        if check.ok:
+            print(f"head {check.head}")
         if integrity != "ok":
             print(f"PRAGMA integrity_check: {integrity}")
     return 0 if check.ok and integrity == "ok" else 1

@@ -70,7 +70,7 @@ def verify_chain(rows: Iterable[AuditRecord], highest_id_issued: int | None = No
     if highest_id_issued is not None and highest_id_issued > last_id:
         return AuditCheck(n, last_id + 1, f"audit rows {last_id + 1}..{highest_id_issued} "
                                           "are missing (deleted from the end)")
-    return AuditCheck(n, None, f"audit chain intact: {n} rows")
+    return AuditCheck(n, None, f"audit chain intact: {n} rows", head=prev)
 
 
 def write_csv(rows: Iterable[AuditRecord], path: str | Path) -> int:

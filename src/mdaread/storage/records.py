@@ -248,6 +248,9 @@ class AuditCheck:
     n_rows: int
     first_broken: int | None
     problem: str
+    head: str = ""
+    """Hash of the last row when intact: note it down (or export it) to detect later a
+    rewrite of the whole chain, which the chain alone cannot reveal."""
 
     @property
     def ok(self) -> bool:
