@@ -114,6 +114,16 @@ def test_cli_verify_and_export(ws: SqliteWorkspace, tmp_path: Path,
     assert '"first_broken": 2' in capsys.readouterr().out
 
 
+def test_cli_verify_with_an_anchor(ws: SqliteWorkspace,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    head = ws.verify_audit().head
+    ws.ensure_subject(DM, "MDA-002")  # the chain grows: the old head stays in it
+    assert main(["audit", "verify", str(ws.path), "--anchor", head]) == 0
+    capsys.readouterr()
+    assert main(["audit", "verify", str(ws.path), "--anchor", "f" * 64, "--json"]) == 1
+    assert "not in the chain" in capsys.readouterr().out
+
+
 def test_cli_verify_on_a_folder_that_is_not_a_workspace(tmp_path: Path,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "verify", str(tmp_path)]) == 2
