@@ -31,7 +31,8 @@ from mdaread.io.headers import FrameInfo
 DUPLICATE_TOL_MM = 0.01
 UNIFORM_TOL_MM = 0.02
 UNIFORM_TOL_FRACTION = 0.01
-SHEAR_TOL_FRACTION = 0.02
+SHEAR_TOL_FRACTION = 0.02  # pixels of in-plane drift that count as none
+SHEAR_TOL_DEGREES = 0.01  # a smaller tilt is cosine rounding, not gantry tilt
 MAX_GAP_FACTOR = 3.0
 
 
@@ -111,7 +112,8 @@ def plan(frames: Sequence[FrameInfo], name: str) -> GeometryPlan:
     shifts = np.stack([offsets @ col / dy, offsets @ row / dx], axis=1)
     warnings: list[str] = []
     refusal = _check_duplicates(distances, ordered, name)
-    if np.max(np.abs(shifts), initial=0.0) <= SHEAR_TOL_FRACTION:
+    if _negligible_shear(shifts, offsets, distances, row, col):
+        # Resampling by a fraction of a pixel would only blur lossless data: keep it as stored.
         shifts = np.zeros_like(shifts)
     elif refusal is None:
         warnings.append(_shear_warning(offsets, distances, row, col))
@@ -127,6 +129,19 @@ def plan(frames: Sequence[FrameInfo], name: str) -> GeometryPlan:
     affine[:3, 2] = normal * step
     affine[:3, 3] = origin
     return GeometryPlan(ordered, distances, shifts, target, affine, warnings, refusal)
+
+
+def _negligible_shear(
+    shifts: npt.NDArray[np.float64], offsets: npt.NDArray[np.float64],
+    distances: npt.NDArray[np.float64], row: npt.NDArray[np.float64],
+    col: npt.NDArray[np.float64],
+) -> bool:
+    if np.max(np.abs(shifts), initial=0.0) <= SHEAR_TOL_FRACTION:
+        return True
+    drift = np.hypot(offsets @ row, offsets @ col)[1:]
+    along = np.maximum(distances[1:], DUPLICATE_TOL_MM)
+    angle = np.degrees(np.arctan(np.max(drift / along, initial=0.0)))
+    return bool(angle <= SHEAR_TOL_DEGREES)
 
 
 def _check_duplicates(
