@@ -189,3 +189,20 @@ def test_screenshot_under_xvfb(trial, tmp_path) -> None:
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MDAREAD_USER": "rita"})
     assert result.returncode == 0, result.stderr
     _not_blank(out)
+
+
+def test_truth_landmarks_name_levels_and_the_treated_vertebra(tmp_path) -> None:
+    import json
+
+    from mdaread.workflow.demo import truth_landmarks
+
+    truth = {"subjects": [{"subject": "MDA-001", "treated_levels": ["L2"], "timepoints": [
+        {"label": "baseline", "vertebral_body_centres_lps": {"L1": [0, 1, 33.7],
+                                                             "L2": [0, 0, 0]}},
+        {"label": "3m", "vertebral_body_centres_lps": {"L2": [2, -1, 5]}}]}]}
+    (tmp_path / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    landmarks = truth_landmarks(tmp_path)
+    assert [(lm.level, lm.treated) for lm in landmarks[("MDA-001", "baseline")]] == [
+        ("L1", False), ("L2", True)]
+    assert landmarks[("MDA-001", "3m")][0].center == (2.0, -1.0, 5.0)
+    assert truth_landmarks(tmp_path / "missing") == {}

@@ -75,7 +75,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def _demo_in(folder: Path, sample: Path, args: argparse.Namespace) -> int:
     from mdaread.app import run_workstation
     from mdaread.storage import Actor, open_workspace
-    from mdaread.workflow.demo import build_demo_workspace
+    from mdaread.workflow.demo import build_demo_workspace, truth_landmarks
     from mdaread.workflow.workspace_source import WorkspaceSource
 
     def progress(fraction: float, message: str) -> None:
@@ -85,6 +85,7 @@ def _demo_in(folder: Path, sample: Path, args: argparse.Namespace) -> int:
     build_demo_workspace(folder, sample, progress=progress)
     sys.stderr.write("\n")
     with open_workspace(folder) as ws:
-        source = WorkspaceSource(ws, Actor("demo reader", "reader"), name="sample trial (demo)")
+        source = WorkspaceSource(ws, Actor("demo reader", "reader"), name="sample trial (demo)",
+                                 extra_landmarks=truth_landmarks(sample))
         return run_workstation(source, subject=args.subject, timepoint=args.timepoint,
                                screenshot=args.screenshot)

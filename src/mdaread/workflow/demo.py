@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from mdaread.errors import InputError
 from mdaread.model.jobs import Cancel, Progress, never_cancel, no_progress
 from mdaread.storage import Actor, create_workspace
 from mdaread.workflow.ingest import IngestReport, ingest_path
+from mdaread.workflow.worklist import Landmark
 from mdaread.workflow.workspace_service import load_randomisation
 
 DEMO_DATA_MANAGER = Actor("demo data manager", "data_manager")
@@ -40,3 +43,23 @@ def build_demo_workspace(folder: str | Path, sample: str | Path, *,
     if not report.added and not report.unchanged:
         raise InputError(f"{sample_dir}: the sample trial holds no importable series")
     return report
+
+
+def truth_landmarks(sample: str | Path) -> dict[tuple[str, str], list[Landmark]]:
+    """Vertebral body centres per (subject, timepoint) from the sample trial's ``truth.json``
+    (each timepoint's own LPS mm; treated levels flagged), so the demo's readout names the level
+    under the cursor and each case opens on the treated vertebra. Empty when there is no truth."""
+    path = Path(sample) / "truth.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out: dict[tuple[str, str], list[Landmark]] = {}
+    for subject in data.get("subjects", []):
+        treated = set(subject.get("treated_levels", []))
+        for tp in subject.get("timepoints", []):
+            centres = tp.get("vertebral_body_centres_lps") or {}
+            out[(subject["subject"], tp["label"])] = [
+                Landmark(level, (float(c[0]), float(c[1]), float(c[2])), level in treated)
+                for level, c in centres.items()]
+    return out

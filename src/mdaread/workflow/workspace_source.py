@@ -26,8 +26,12 @@ class WorkspaceSource:
     """Worklist, series, landmarks and accepted registrations of a workspace, as ``actor`` sees
     them (a reader never receives the arm: storage hides it and WorklistEntry has no field)."""
 
-    def __init__(self, ws: WorkspaceRepository, actor: Actor, name: str = "workspace") -> None:
+    def __init__(self, ws: WorkspaceRepository, actor: Actor, name: str = "workspace", *,
+                 extra_landmarks: dict[tuple[str, str], list[Landmark]] | None = None) -> None:
+        """``extra_landmarks`` adds known vertebral levels per (subject, timepoint label), e.g.
+        the sample trial's truth in the demo."""
         self.ws, self.actor, self.name = ws, actor, name
+        self.extra_landmarks = dict(extra_landmarks or {})
         self._files: dict[str, tuple[int, SeriesCandidate, list[SeriesFileRecord]]] = {}
         self._series_ids: dict[str, int] = {}
 
@@ -84,12 +88,14 @@ class WorkspaceSource:
                            cancel=cancel)
 
     def landmarks(self, subject: str, timepoint: str) -> list[Landmark]:
-        """Lesion levels at the centres of their measurements at this timepoint (LPS mm)."""
+        """Lesion levels at the centres of their measurements at this timepoint (LPS mm), then
+        any extra landmarks given for it."""
+        extra = list(self.extra_landmarks.get((subject, timepoint), []))
         tp = self.ws.find_timepoint(subject, timepoint)
         if tp is None:
-            return []
+            return extra
         lesions = {lesion.lesion_id: lesion for lesion in self.ws.list_lesions(subject)}
-        out = []
+        out: list[Landmark] = []
         for read in self.ws.list_reads(subject=subject, timepoint_id=tp.id, current_only=True):
             for m in self.ws.list_measurements(read.id):
                 lesion = lesions.get(m.lesion_id)
@@ -98,7 +104,7 @@ class WorkspaceSource:
                 center = np.mean(np.asarray(m.endpoints, dtype=np.float64), axis=0)
                 out.append(Landmark(lesion.level, (float(center[0]), float(center[1]),
                                                    float(center[2])), lesion.treated_index))
-        return out
+        return out + extra
 
     def registration(self, subject: str, baseline: SeriesChoice,
                      followup: SeriesChoice) -> npt.NDArray[np.float64] | None:
