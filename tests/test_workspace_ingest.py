@@ -135,6 +135,11 @@ def test_two_visits_in_one_window_are_listed_then_mapped(ws: SqliteWorkspace,
     mapped = ingest_path(ws, DM, scans, mapping=read_timepoint_map(mapping))
     assert sorted(o.timepoint for o in mapped.added) == ["3m", "unscheduled"]
     assert not mapped.needs_attention
+    again = ingest_path(ws, DM, scans)  # without the mapping: series keep their place
+    assert (len(again.unchanged), again.ambiguous) == (2, [])
+    write_series(scans / "z", "MDA-001", "20250425", "v3")  # a third visit in the 3m window
+    third = ingest_path(ws, DM, scans)
+    assert "2 scan dates (2025-04-01, 2025-04-25)" in third.ambiguous[0].reason
 
 
 def test_mapping_takes_precedence_and_checks_subject(ws: SqliteWorkspace, tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ class Placement:
     label: str
     scan_date: str | None
     days: int | None
-    source: str  # "mapping" | "window"
+    source: str  # "mapping" | "window" | "known" (already in the workspace)
 
 
 @dataclass(frozen=True)
@@ -215,6 +215,10 @@ class _Planner:
         treatment = self._treatment_date(subject)
         days = (study - treatment).days if study and treatment else None
         row = self._mapped(c)
+        known = self.ws.find_series(c.series_uid, c.key)
+        if known and row is None:  # a re-import keeps a series where it was put
+            kept = self.ws.get_timepoint(known[0].timepoint_id).label
+            return Placement(c, known[0].subject, kept, scan_date, days, "known")
         if row is not None:
             if row.subject and row.subject != subject:
                 self.ambiguous.append(_outcome(c, f"mapping row is for subject {row.subject}, "
@@ -263,7 +267,7 @@ class _Planner:
             reason = (f"{len(dates)} scan dates ({', '.join(sorted(d or '?' for d in dates))}) "
                       f"fall in timepoint {label}")
             for p in members:
-                if p.source == "mapping":
+                if p.source in ("mapping", "known"):
                     kept.append(p)
                 else:
                     self.ambiguous.append(_outcome(p.candidate, reason, subject, label))
