@@ -59,7 +59,7 @@ def main() -> None:
 
     from PyQt6.QtWidgets import QApplication
 
-    from mdaread.app import application
+    from mdaread.ui.application import application
     from mdaread.ui.main_window import MainWindow
     from mdaread.workflow.worklist import InMemorySource
 

@@ -1,83 +1,21 @@
-"""Builds the workstation and runs it: the QApplication, the theme, the main window, and the
-screenshot mode used by `mdaread gui --screenshot` and `mdaread demo --screenshot`."""
+"""The application entry: builds the services (a ReadingSource) and starts the GUI.
+
+The Qt side lives in :mod:`mdaread.ui.application`; this module only forwards to it, so that
+nothing outside ``mdaread.ui`` imports PyQt6.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QApplication
-
-from mdaread.errors import InputError
-from mdaread.ui.main_window import MainWindow
-from mdaread.ui.theme import apply_theme
-from mdaread.workflow.worklist import ReadingSource, sort_worklist
-
-WINDOW_SIZE = (1600, 1000)
-
-
-def application() -> QApplication:
-    """The process's QApplication (created on first use) with the reading theme."""
-    app = QApplication.instance()
-    if not isinstance(app, QApplication):
-        app = QApplication(sys.argv[:1])
-        app.setApplicationName("mdaread")
-    apply_theme(app)
-    return app
-
-
-def first_case(source: ReadingSource) -> tuple[str, str] | None:
-    """The first worklist entry that has a follow-up beside its baseline (subject, timepoint)."""
-    entries = sort_worklist(source.worklist(), "subject")
-    followups = [e for e in entries if e.timepoint != "baseline"]
-    chosen = (followups or entries)[:1]
-    return (chosen[0].subject, chosen[0].timepoint) if chosen else None
+from mdaread.workflow.worklist import ReadingSource
 
 
 def run_workstation(source: ReadingSource, *, subject: str | None = None,
                     timepoint: str | None = None, screenshot: str | Path | None = None,
                     message: str = "") -> int:
-    """Show the workstation on ``source``; open ``subject``/``timepoint`` when given.
+    """Show the workstation on ``source`` (see mdaread.ui.application.run_workstation)."""
+    from mdaread.ui.application import run_workstation as run
 
-    With ``screenshot`` the window opens a case (the first one when ``subject`` is None), waits
-    for loading to finish, saves a PNG and returns 0 without entering the event loop; a case that
-    fails to load raises InputError instead.
-    """
-    app = application()
-    window = MainWindow(source)
-    window.resize(*WINDOW_SIZE)
-    window.show()
-    if message:
-        window.status_label.setText(message)
-    if screenshot is not None and subject is None:
-        case = first_case(source)
-        if case is None:
-            window.close()
-            raise InputError(f"{source.name}: nothing to show (the worklist is empty)")
-        subject, timepoint = case
-    if subject is not None:
-        window.open_case(subject, timepoint)
-    if screenshot is None:
-        return int(app.exec())
-    try:
-        return _screenshot(app, window, Path(screenshot))
-    finally:
-        window.close()
-
-
-def _screenshot(app: QApplication, window: MainWindow, out: Path) -> int:
-    if not window.wait_until_loaded():
-        raise InputError(f"{out}: loading did not finish in time")
-    if window.last_error:
-        raise InputError(f"{out}: not saved, the case did not load: {window.last_error}")
-    if window.session.subject is None:
-        raise InputError(f"{out}: not saved, no case is open")
-    # let layouts settle and every view paint once before grabbing
-    for _ in range(3):
-        app.processEvents()
-        QTimer.singleShot(30, lambda: None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(out), "PNG"):
-        raise InputError(f"{out}: cannot write the PNG")
-    return 0
+    return run(source, subject=subject, timepoint=timepoint, screenshot=screenshot,
+               message=message)
