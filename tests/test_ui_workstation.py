@@ -266,3 +266,17 @@ def test_overlay_hook_and_side_panel_dock(qtbot, window) -> None:
     panel = QLabel("guided read")
     w.set_side_panel(panel)
     assert w.guided_read_dock.isVisible() and w.guided_read_dock.widget() is panel
+
+
+def test_registration_status_warns_about_different_frames(qtbot, window) -> None:
+    src = InMemorySource("frames")
+    a, b = _volume("fa"), _volume("fb")
+    object.__setattr__(a, "frame_of_reference_uid", "1.2.3")
+    object.__setattr__(b, "frame_of_reference_uid", "1.2.4")
+    src.add("MDA-010", "baseline", [a])
+    src.add("MDA-010", "1m", [b])
+    w = window(src)
+    _open(qtbot, w, "MDA-010", "1m")
+    assert "different frames of reference" in w.registration_status.text()
+    w.session.set_registration(MATRIX)
+    assert "accepted" in w.registration_status.text()

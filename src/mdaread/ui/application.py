@@ -4,9 +4,11 @@ used by `mdaread gui --screenshot` and `mdaread demo --screenshot` (see mdaread.
 from __future__ import annotations
 
 import sys
+import traceback
 from pathlib import Path
+from types import TracebackType
 
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from mdaread.errors import InputError
@@ -46,6 +48,7 @@ def run_workstation(source: ReadingSource, *, subject: str | None = None,
     """
     app = application()
     window = MainWindow(source)
+    _report_unexpected_errors(window)
     window.resize(*WINDOW_SIZE)
     window.show()
     if message:
@@ -74,10 +77,22 @@ def _screenshot(app: QApplication, window: MainWindow, out: Path) -> int:
     if window.session.subject is None:
         raise InputError(f"{out}: not saved, no case is open")
     # let layouts settle and every view paint once before grabbing
-    for _ in range(3):
-        app.processEvents()
-        QTimer.singleShot(30, lambda: None)
+    settle = QEventLoop()
+    QTimer.singleShot(150, settle.quit)
+    settle.exec()
+    app.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out), "PNG"):
         raise InputError(f"{out}: cannot write the PNG")
     return 0
+
+
+def _report_unexpected_errors(window: MainWindow) -> None:
+    """A bug in a slot must not abort the reading (PyQt's default for unhandled exceptions):
+    the traceback goes to stderr, the reader gets a one-line dialog."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        traceback.print_exception(kind, exc, tb)
+        window.show_error("Unexpected error", f"unexpected {kind.__name__}: {exc}")
+
+    sys.excepthook = hook

@@ -84,6 +84,8 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
         self.session.link_changed.connect(self._link_changed)
         self.session.registration_changed.connect(self._registration_changed)
+        self.session.series_changed.connect(
+            lambda side: self._registration_changed(self.session.registration))
         self.refresh_worklist()
 
     # --- building ----------------------------------------------------------------------------
@@ -325,8 +327,15 @@ class MainWindow(QMainWindow):
         self.link_button.setText("Linked" if linked else "Unlinked")
 
     def _registration_changed(self, matrix) -> None:
-        text = ("  Registration: accepted — linked through it  " if matrix is not None
-                else "  Registration: none — linked in shared patient coordinates  ")
+        if matrix is not None:
+            text = "  Registration: accepted — linked through it  "
+        else:
+            text = "  Registration: none — linked in shared patient coordinates  "
+            frames = {self.session.sides[s].volume.frame_of_reference_uid
+                      for s in SIDES if self.session.sides[s].volume is not None}
+            if len(frames) > 1:
+                # different scanner frames: patient coordinates only roughly correspond
+                text += "(different frames of reference: approximate)  "
         self.registration_status.setText(text)
 
     def closeEvent(self, event):
