@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -48,25 +49,26 @@ def run_workstation(source: ReadingSource, *, subject: str | None = None,
     """
     app = application()
     window = MainWindow(source)
-    _report_unexpected_errors(window)
-    window.resize(*WINDOW_SIZE)
-    window.show()
-    if message:
-        window.status_label.setText(message)
-    if screenshot is not None and subject is None:
-        case = first_case(source)
-        if case is None:
-            window.close()
-            raise InputError(f"{source.name}: nothing to show (the worklist is empty)")
-        subject, timepoint = case
-    if subject is not None:
-        window.open_case(subject, timepoint)
-    if screenshot is None:
-        return int(app.exec())
+    previous_hook = sys.excepthook
+    sys.excepthook = _unexpected_error_hook(window)
     try:
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        if message:
+            window.status_label.setText(message)
+        if screenshot is not None and subject is None:
+            case = first_case(source)
+            if case is None:
+                raise InputError(f"{source.name}: nothing to show (the worklist is empty)")
+            subject, timepoint = case
+        if subject is not None:
+            window.open_case(subject, timepoint)
+        if screenshot is None:
+            return int(app.exec())
         return _screenshot(app, window, Path(screenshot))
     finally:
         window.close()
+        sys.excepthook = previous_hook
 
 
 def _screenshot(app: QApplication, window: MainWindow, out: Path) -> int:
@@ -87,7 +89,7 @@ def _screenshot(app: QApplication, window: MainWindow, out: Path) -> int:
     return 0
 
 
-def _report_unexpected_errors(window: MainWindow) -> None:
+def _unexpected_error_hook(window: MainWindow) -> Callable[..., None]:
     """A bug in a slot must not abort the reading (PyQt's default for unhandled exceptions):
     the traceback goes to stderr, the reader gets a one-line dialog."""
 
@@ -95,4 +97,4 @@ def _report_unexpected_errors(window: MainWindow) -> None:
         traceback.print_exception(kind, exc, tb)
         window.show_error("Unexpected error", f"unexpected {kind.__name__}: {exc}")
 
-    sys.excepthook = hook
+    return hook
