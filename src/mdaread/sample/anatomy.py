@@ -208,7 +208,8 @@ def soft_tissue_parts(z_tl: float, fat_mm: float, zmin: float, zmax: float) -> l
         parts.append(Part(EllipticCylinderZ(14.0, -34.0, 11.0, 11.0, *belly), BLOOD))
         parts.append(Part(EllipticCylinderZ(-22.0, -32.0, 14.0, 9.0, *belly), BLOOD))
     for side in (-1.0, 1.0):
-        parts.append(Part(EllipticCylinderZ(side * 30.0, 52.0, 25.0, 21.0, zmin, zmax), MUSCLE,
+        # erector spinae and multifidus: the two sides meet behind the spinous processes
+        parts.append(Part(EllipticCylinderZ(side * 27.0, 52.0, 29.0, 22.0, zmin, zmax), MUSCLE,
                           soft | {LUNG}))
     return parts
 

@@ -84,6 +84,9 @@ def _grid(direction: F64, centre: npt.ArrayLike, spacing: tuple[float, float, fl
     return Grid(shape=shape, affine=affine)
 
 
+COARSE_SCALE_MM = 4.0  # textures at least this coarse are computed on a sparse lattice
+
+
 @lru_cache(maxsize=1)
 def _texture_field() -> F32:
     """A fixed, periodic 48³ field of smooth noise (mean 0, sd 1) sampled at 1 mm per cell."""
@@ -158,7 +161,10 @@ def _paint(part: Part, lab: npt.NDArray[np.uint8], xyz: list[F32],
     if part.alt_label is None:
         sub[mask] = part.label
         return
-    t = texture(x[mask], y[mask], z[mask], part.alt_scale_mm, smooth=True)
+    if part.alt_scale_mm >= COARSE_SCALE_MM:
+        t = _window_texture(x, y, z, part.alt_scale_mm)[mask]
+    else:
+        t = texture(x[mask], y[mask], z[mask], part.alt_scale_mm, smooth=True)
     sub[mask] = np.where(t > part.alt_threshold, part.alt_label, part.label).astype(np.uint8)
 
 
@@ -179,10 +185,48 @@ def _intensity(lab: npt.NDArray[np.uint8], xyz: list[F32], contrast: str) -> F32
     for scale, amp in amps:
         gain = amp[lab]
         where = gain > 0
-        if where.any():
+        if not where.any():
+            continue
+        if scale >= COARSE_SCALE_MM:
+            t = _window_texture(xyz[0], xyz[1], xyz[2], scale)[where]
+        else:
             t = texture(xyz[0][where], xyz[1][where], xyz[2][where], scale)
-            values[where] += gain[where] * t
+        values[where] += gain[where] * t
     return values
+
+
+def _window_texture(x: F32, y: F32, z: F32, scale_mm: float) -> F32:
+    """The texture over a whole 2-D window of points. A coarse texture changes little from one
+    pixel to the next, so it is sampled on a lattice every ≈ scale/2 mm and interpolated
+    bilinearly in between — far fewer 3-D lookups, same look."""
+    h, w = x.shape
+    if h < 4 or w < 4:
+        return texture(x, y, z, scale_mm, smooth=True)
+    pixel = float(np.sqrt((x[0, 1] - x[0, 0]) ** 2 + (y[0, 1] - y[0, 0]) ** 2
+                          + (z[0, 1] - z[0, 0]) ** 2))
+    step = max(1, int(scale_mm / (2 * pixel)))
+    if step == 1:
+        return texture(x, y, z, scale_mm, smooth=True)
+    rows = np.unique(np.rint(np.linspace(0, h - 1, (h - 1) // step + 2)).astype(int))
+    cols = np.unique(np.rint(np.linspace(0, w - 1, (w - 1) // step + 2)).astype(int))
+    lattice = np.ix_(rows, cols)
+    coarse = texture(x[lattice], y[lattice], z[lattice], scale_mm, smooth=True)
+    # separable linear interpolation by gathers (no BLAS: its threads fight on a busy machine)
+    r0, r1, rf = _linear_steps(h, rows)
+    c0, c1, cf = _linear_steps(w, cols)
+    along_rows = coarse[r0] * (1 - rf)[:, None] + coarse[r1] * rf[:, None]
+    fine: F32 = along_rows[:, c0] * (1 - cf) + along_rows[:, c1] * cf
+    return fine
+
+
+def _linear_steps(n: int, knots: npt.NDArray[np.int_]) -> tuple[npt.NDArray[np.int_],
+                                                                 npt.NDArray[np.int_], F32]:
+    """For positions 0…n−1: the knot indices either side and the fraction toward the upper."""
+    positions = np.arange(n, dtype=np.float32)
+    upper = np.clip(np.searchsorted(knots, positions, side="right"), 1, len(knots) - 1)
+    lo, hi = knots[upper - 1], knots[upper]
+    frac = ((positions - lo) / (hi - lo)).astype(np.float32)
+    return upper - 1, upper, frac
 
 
 def finish_ct(hu: F32, rng: np.random.Generator, noise_hu: float) -> npt.NDArray[np.int16]:

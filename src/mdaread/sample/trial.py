@@ -32,7 +32,7 @@ from mdaread.sample.truth import TimepointFacts, timepoint_observation, timepoin
 F64 = npt.NDArray[np.float64]
 DEFAULT_SEED = 1
 DEFAULT_SUBJECTS = 8
-CT_SLICE_MM = (1.0, 1.25, 1.5, 2.0, 2.5)
+CT_SLICE_MM = (1.0, 1.5, 2.0, 2.5, 3.0)
 CT_PIXEL_MM = (0.78, 0.82, 0.86, 0.9)
 MR_PIXEL_MM = (0.78, 0.82, 0.86)
 MR_THICKNESS_MM, MR_SPACING_MM, MR_SLICES = 3.0, 3.3, 25
@@ -43,7 +43,7 @@ SEQUENCES: dict[str, tuple[int, str, dict[str, Any]]] = {
     "T1": (3, "SAG T1 TSE", {"ScanningSequence": "SE", "SequenceVariant": "SK",
                             "RepetitionTime": "550", "EchoTime": "10", "EchoTrainLength": "3"}),
     "STIR": (4, "SAG STIR", {"ScanningSequence": ["SE", "IR"], "SequenceVariant": "SK",
-                             "ScanOptions": "IR", "RepetitionTime": "3500", "EchoTime": "40",
+                             "RepetitionTime": "3500", "EchoTime": "40",
                              "InversionTime": "150", "EchoTrainLength": "12"}),
 }
 
