@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -261,3 +262,61 @@ def test_scan_subprocess_has_no_traceback_and_no_qt(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "QT []" in done.stderr
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_damaged_copies_of_real_files_never_raise_anything_but_mdaread_errors(
+    testdata: Path, tmp_path: Path, seed: int, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Random byte damage (header and pixel data) and truncation: skipped, warned or refused,
+    and nothing (e.g. a decoder's panic backtrace) written to the process's stderr."""
+    from mdaread.errors import MdareadError
+    from mdaread.io import load_series
+
+    sources = [
+        testdata / CORNERSTONE / "CTImage.dcm",
+        testdata / CORNERSTONE / "CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm",
+        testdata / CORNERSTONE
+        / "CTImage.dcm_JPEGLSLosslessTransferSyntax_1.2.840.10008.1.2.4.80.dcm",
+        testdata / "dcm_qa_enh/In/Siemens/XA10/6_1.dcm",
+        testdata / HITACHI / "001.dcm",
+    ]
+    rng = np.random.default_rng(seed)
+    for n in range(40):
+        data = bytearray(sources[n % len(sources)].read_bytes())
+        limit = min(len(data), 4000) if n % 2 == 0 else len(data)
+        for _ in range(int(rng.integers(1, 20))):
+            data[int(rng.integers(0, limit))] = int(rng.integers(0, 256))
+        if n % 5 == 0:
+            data = data[: int(rng.integers(132, len(data)))]
+        damaged = tmp_path / f"damaged{n}.dcm"
+        damaged.write_bytes(bytes(data))
+        for candidate in scan_path(damaged).series:
+            with contextlib.suppress(MdareadError):
+                load_series(candidate)
+        damaged.unlink()
+    assert capfd.readouterr().err == ""
+
+
+def test_damaged_rle_prints_no_decoder_backtrace(
+    testdata: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """This damage makes the pylibjpeg-rle decoder panic (in Rust, backtrace on stderr) on an
+    out-of-bounds run; the loader must decode it quietly or refuse it in one line."""
+    source = testdata / CORNERSTONE / (
+        "CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm"
+    )
+    data = bytearray(source.read_bytes())
+    rng = np.random.default_rng(22)
+    for _ in range(5):
+        data[int(rng.integers(len(data) - 200_000, len(data)))] = int(rng.integers(0, 256))
+    damaged = tmp_path / "damaged_rle.dcm"
+    damaged.write_bytes(bytes(data))
+    code = main(["convert", str(damaged), str(tmp_path / "o.nii")])
+    captured = capfd.readouterr()
+    assert "panicked" not in captured.err
+    if code == 0:
+        assert all(line.startswith("mdaread: warning:") for line in captured.err.splitlines())
+    else:
+        assert code == 2
+        assert_one_error_line(captured.err, "damaged_rle.dcm")

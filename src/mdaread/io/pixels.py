@@ -23,6 +23,7 @@ from mdaread.errors import DicomError
 from mdaread.io.headers import PIXEL_DATA_TAGS, FrameInfo
 from mdaread.model.jobs import Cancel, Progress, check_cancel
 
+RLE_LOSSLESS = "1.2.840.10008.1.2.5"
 THREADS = min(8, (os.cpu_count() or 2) * 2)
 
 
@@ -106,8 +107,14 @@ def _read_native(path: Path, members: list[tuple[int, FrameInfo]], out: np.ndarr
 def _read_decoded(path: Path, members: list[tuple[int, FrameInfo]], out: np.ndarray) -> None:
     try:
         ds = pydicom.dcmread(path)
+        if members[0][1].transfer_syntax == RLE_LOSSLESS:
+            # pydicom's own RLE decoder is as fast here and raises on damaged data, where
+            # pylibjpeg-rle panics in Rust (printing a backtrace on stderr).
+            ds.pixel_array_options(decoding_plugin="pydicom")
         pixels = ds.pixel_array
-    except Exception as exc:  # decoders raise many types; name the file and the syntax
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # decoders raise many types (the Rust RLE one even panics)
         syntax = members[0][1].transfer_syntax
         name = pydicom.uid.UID(syntax).name if syntax else "unknown syntax"
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
