@@ -237,7 +237,7 @@ def test_permission_denied_is_a_skip_reason_even_as_root(
 
 
 def test_dicomdir_is_followed(capsys: pytest.CaptureFixture[str]) -> None:
-    dicomdir = pydicom_file("dicomdirtests/DICOMDIR")
+    dicomdir = pydicom_file("DICOMDIR")
     result = scan_path(dicomdir)
     assert len(result.series) >= 5
     reasons = {s.reason for s in result.skipped}
