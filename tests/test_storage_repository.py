@@ -263,3 +263,12 @@ def test_observations_must_be_strict_json(ws: SqliteWorkspace) -> None:
     with pytest.raises(WorkspaceError, match="not storable as JSON"):
         ws.save_draft(READER, read.id, observations={"when": object()})
     assert ws.get_read(read.id).observations == {}
+
+
+def test_protocol_and_sqlite_implementation_list_the_same_api() -> None:
+    """The Protocol is the contract a PostgreSQL backend would implement: keep them in step."""
+    def public(cls: type) -> set[str]:
+        return {n for n in dir(cls) if not n.startswith("_")}
+
+    declared = public(WorkspaceRepository)
+    assert public(SqliteWorkspace) - {"db"} == declared
