@@ -50,6 +50,7 @@ def assert_one_error_line(err: str, *needles: str) -> None:
         assert needle in lines[0]
 
 
+@pytest.mark.realdata
 def test_scan_json_has_exactly_the_documented_shape(
     testdata: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,6 +68,7 @@ def test_scan_json_has_exactly_the_documented_shape(
     assert any(s["path"].endswith("COPYING") for s in payload["skipped"])
 
 
+@pytest.mark.realdata
 def test_scan_table_lists_series_warnings_and_skips(
     testdata: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -77,6 +79,7 @@ def test_scan_table_lists_series_warnings_and_skips(
     assert "skipped (8): not DICOM" in out
 
 
+@pytest.mark.realdata
 def test_convert_writes_nifti_in_ras(
     testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -93,6 +96,7 @@ def test_convert_writes_nifti_in_ras(
     assert np.array_equal(np.asanyarray(image.dataobj), np.asanyarray(reference.dataobj))
 
 
+@pytest.mark.realdata
 def test_convert_reports_warnings_on_stderr(
     testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -102,6 +106,7 @@ def test_convert_reports_warnings_on_stderr(
     assert "mdaread: warning: gantry tilt" in err
 
 
+@pytest.mark.realdata
 def test_convert_refused_series_exits_2_with_one_line(
     testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,6 +121,7 @@ def test_convert_refused_series_exits_2_with_one_line(
     assert not (tmp_path / "x.nii").exists()
 
 
+@pytest.mark.realdata
 def test_convert_selects_a_split_volume_by_key(
     testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -164,6 +170,7 @@ def test_truncated_file_is_skipped(tmp_path: Path) -> None:
     assert result.skipped[0].reason.startswith("truncated: pixel data has")
 
 
+@pytest.mark.realdata
 def test_no_pixel_data_is_skipped(testdata: Path) -> None:
     result = scan_path(testdata / CORNERSTONE / "no-pixel-data.dcm")
     assert result.series == []
@@ -189,6 +196,7 @@ def test_named_pipe_is_skipped_without_blocking(tmp_path: Path) -> None:
     assert [s.reason for s in result.skipped] == ["not a regular file"]
 
 
+@pytest.mark.realdata
 def test_truncated_compressed_pixels_fail_with_one_line(
     testdata: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -202,6 +210,7 @@ def test_truncated_compressed_pixels_fail_with_one_line(
     assert_one_error_line(err, "cut.dcm", "cannot decode pixel data")
 
 
+@pytest.mark.realdata
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file_is_skipped(testdata: Path, tmp_path: Path) -> None:
     locked = tmp_path / "locked.dcm"
@@ -214,6 +223,7 @@ def test_unreadable_file_is_skipped(testdata: Path, tmp_path: Path) -> None:
     assert result.skipped[0].reason == "unreadable: permission denied"
 
 
+@pytest.mark.realdata
 def test_permission_denied_is_a_skip_reason_even_as_root(
     testdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -264,6 +274,7 @@ def test_scan_subprocess_has_no_traceback_and_no_qt(tmp_path: Path) -> None:
     assert "QT []" in done.stderr
 
 
+@pytest.mark.realdata
 @pytest.mark.parametrize("seed", [0, 1])
 def test_damaged_copies_of_real_files_never_raise_anything_but_mdaread_errors(
     testdata: Path, tmp_path: Path, seed: int, capfd: pytest.CaptureFixture[str]
@@ -298,6 +309,7 @@ def test_damaged_copies_of_real_files_never_raise_anything_but_mdaread_errors(
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.realdata
 def test_damaged_rle_prints_no_decoder_backtrace(
     testdata: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
