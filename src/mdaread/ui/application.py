@@ -13,6 +13,7 @@ from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from mdaread.errors import InputError
+from mdaread.ui.guided_read_panel import attach_guided_read
 from mdaread.ui.main_window import MainWindow
 from mdaread.ui.theme import apply_theme
 from mdaread.workflow.worklist import ReadingSource, sort_worklist
@@ -49,6 +50,7 @@ def run_workstation(source: ReadingSource, *, subject: str | None = None,
     """
     app = application()
     window = MainWindow(source)
+    attach_guided_read(window)  # the guided read dock follows the open case (workspace only)
     previous_hook = sys.excepthook
     sys.excepthook = _unexpected_error_hook(window)
     try:
