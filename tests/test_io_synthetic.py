@@ -276,6 +276,23 @@ def test_candidate_without_scan_state_is_reloaded_from_its_files(tmp_path: Path)
     assert np.array_equal(load_series(bare).array, load_series(candidate).array)
 
 
+def test_split_candidate_rebuilt_from_its_files_loads_the_same_volume(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    folder.mkdir()
+    for echo in (10.0, 20.0, 30.0):
+        for z in range(3):
+            write_slice(folder / f"e{echo:g}_{z}.dcm", (0.0, 0.0, 2.0 * z), EchoTime=echo,
+                        stored=np.full((12, 10), int(echo)))
+    second = scan_path(folder).series[1]
+    bare = SeriesCandidate(
+        series_uid=second.series_uid, key=second.key, modality="CT",
+        description=second.description, files=list(second.files), shape=second.shape,
+        spacing=second.spacing, origin=second.origin, direction=second.direction,
+    )
+    assert np.all(load_series(bare).array == 20)
+    assert np.all(load_series(second).array == 20)
+
+
 def test_localizer_and_secondary_capture_are_skipped(tmp_path: Path) -> None:
     folder = write_stack(tmp_path / "s", [(0.0, 0.0, 2.0 * z) for z in range(3)])
     write_slice(folder / "scout.dcm", (0.0, 0.0, 0.0), series_uid="9.9",

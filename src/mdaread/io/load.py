@@ -68,7 +68,14 @@ def _rescan(candidate: SeriesCandidate) -> geometry.GeometryPlan:
         except SkipFile as exc:
             raise DicomError(f"{path}: {exc}") from None
     found = build_candidates(frames, [])
-    match = [c for c in found if c.key == candidate.key] or (found if len(found) == 1 else [])
+    # A file subset may number split volumes differently: the description carries the split
+    # label ("[TE 40 axial]"), so it decides first, then the key, then a lone candidate.
+    match = (
+        [c for c in found if c.description == candidate.description and c.key == candidate.key]
+        or [c for c in found if c.description == candidate.description]
+        or [c for c in found if c.key == candidate.key]
+        or (found if len(found) == 1 else [])
+    )
     if not match:
         raise DicomError(f"{candidate.key}: its files no longer hold this series")
     plan = match[0].extra["plan"]
