@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
     def open_case(self, subject: str, timepoint: str | None = None) -> None:
         """Show ``subject``'s baseline beside ``timepoint`` (or its first follow-up); loads both."""
         self.cancel_loading()
+        self.last_error = ""
         try:
             self.session.open(subject, timepoint)
         except MdareadError as exc:
