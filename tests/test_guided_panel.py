@@ -221,3 +221,28 @@ def test_dock_follows_the_open_case(qtbot, tmp_path: Path) -> None:
         assert "RFA" not in controller.panel.earlier.text()
         window.wait_until_loaded()
         window.close()
+
+
+def test_new_lesions_and_a_measuring_tool_feed_the_same_panel(qtbot, ws) -> None:
+    read_baseline(qtbot, ws)
+    read = open_guided_read(ws, RITA, "MDA-001", "3m")
+    panel = make_panel(qtbot, read)
+    lesion, questions = panel.pages
+    # a caliper tool calls the read, not the panel: the fields follow
+    read.set_measurement("L1", 25.5, 19, endpoints_lps=[(0, 0, 0), (25.5, 0, 0)],
+                         series_uid="1.2.826.0.1.3680043.2.1125.1", method="semi-auto")
+    assert (lesion.long_mm.text(), lesion.perp_mm.text()) == ("25.5", "19")
+    assert lesion.method.text().startswith("semi-auto")
+    choose(qtbot, panel.modality, "CT")
+    questions.new_any.yes.click()
+    assert questions.new_any.yes.isChecked() and read.new_lesions is None
+    choose(qtbot, questions.level, "T9")
+    choose(qtbot, questions.status, "definite")
+    choose(qtbot, questions.phenotype, "lytic")
+    questions.add.click()
+    assert questions.table.rowCount() == 1 and questions.table.item(0, 0).text() == "T9"
+    assert panel.result.category.text() == "PD"
+    assert "pd_new_lesion" in panel.result.rule.text()
+    questions.table.selectRow(0)
+    questions.remove.click()
+    assert read.new_lesions == [] and questions.new_any.no.isChecked()
