@@ -206,3 +206,27 @@ def test_truth_landmarks_name_levels_and_the_treated_vertebra(tmp_path) -> None:
         ("L1", False), ("L2", True)]
     assert landmarks[("MDA-001", "3m")][0].center == (2.0, -1.0, 5.0)
     assert truth_landmarks(tmp_path / "missing") == {}
+
+
+def test_demo_finds_or_generates_the_sample_trial(tmp_path, monkeypatch) -> None:
+    import mdaread.sample.trial as trial_module
+    from mdaread.workflow import demo
+
+    shipped, cache = tmp_path / "shipped", tmp_path / "cache"
+    monkeypatch.setattr(demo, "default_sample_dir", lambda: shipped)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    calls = []
+
+    def fake_generate(out, subjects, **kwargs):
+        calls.append(subjects)
+        Path(out).mkdir(parents=True)
+        (Path(out) / "randomisation.csv").write_text("subject,arm,centre,treatment_date\n")
+        return {"subjects": []}
+
+    monkeypatch.setattr(trial_module, "generate_trial", fake_generate)
+    first = demo.ensure_sample_trial()
+    assert first == demo.cached_sample_dir() and first.is_relative_to(cache)
+    assert demo.ensure_sample_trial() == first and calls == [demo.DEMO_SUBJECTS]  # cached
+    shipped.mkdir()
+    (shipped / "randomisation.csv").write_text("subject,arm,centre,treatment_date\n")
+    assert demo.ensure_sample_trial() == shipped

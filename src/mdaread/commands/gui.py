@@ -63,9 +63,15 @@ def run_gui(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     import tempfile
 
-    from mdaread.workflow.demo import default_sample_dir
+    from mdaread.workflow.demo import ensure_sample_trial
 
-    sample = Path(args.sample) if args.sample else default_sample_dir()
+    if args.sample:
+        sample = Path(args.sample)
+    else:
+        sys.stderr.write("mdaread demo: looking for the sample trial "
+                         "(generated into the cache on the first run)\n")
+        sample = ensure_sample_trial(progress=_progress)
+        sys.stderr.write(f"\nmdaread demo: sample trial {sample}\n")
     if args.keep:
         return _demo_in(Path(args.keep), sample, args)
     with tempfile.TemporaryDirectory(prefix="mdaread-demo-") as tmp:
@@ -78,14 +84,15 @@ def _demo_in(folder: Path, sample: Path, args: argparse.Namespace) -> int:
     from mdaread.workflow.demo import build_demo_workspace, truth_landmarks
     from mdaread.workflow.workspace_source import WorkspaceSource
 
-    def progress(fraction: float, message: str) -> None:
-        sys.stderr.write(f"\rmdaread demo: {100 * fraction:5.1f}% {message[:60]:<60}")
-        sys.stderr.flush()
-
-    build_demo_workspace(folder, sample, progress=progress)
+    build_demo_workspace(folder, sample, progress=_progress)
     sys.stderr.write("\n")
     with open_workspace(folder) as ws:
         source = WorkspaceSource(ws, Actor("demo reader", "reader"), name="sample trial (demo)",
                                  extra_landmarks=truth_landmarks(sample))
         return run_workstation(source, subject=args.subject, timepoint=args.timepoint,
                                screenshot=args.screenshot)
+
+
+def _progress(fraction: float, message: str) -> None:
+    sys.stderr.write(f"\rmdaread demo: {100 * fraction:5.1f}% {message[:60]:<60}")
+    sys.stderr.flush()

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,47 @@ from mdaread.workflow.workspace_service import load_randomisation
 DEMO_DATA_MANAGER = Actor("demo data manager", "data_manager")
 
 
+DEMO_SUBJECTS = 4
+"""Subjects written when the demo has to generate the sample trial (the first 4 cover every
+outcome of the criteria)."""
+
+
+def has_trial(folder: Path) -> bool:
+    """True when ``folder`` holds a sample trial (its randomisation list at least)."""
+    return (folder / "randomisation.csv").is_file()
+
+
 def default_sample_dir() -> Path:
     """The repository's ``sample_dicom/`` (next to ``src/``)."""
     return Path(__file__).resolve().parents[3] / "sample_dicom"
+
+
+def cached_sample_dir() -> Path:
+    """Where the demo keeps a sample trial it generated: ``$XDG_CACHE_HOME/mdaread`` or
+    ``~/.cache/mdaread`` — outside the repository, so the shipped ``sample_dicom/`` is never
+    written to."""
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "mdaread" / f"sample-trial-{DEMO_SUBJECTS}"
+
+
+def ensure_sample_trial(progress: Progress = no_progress,
+                        cancel: Cancel = never_cancel) -> Path:
+    """The repository's sample trial when present; otherwise a cached one, generated with
+    mdaread.sample on the first run (about a minute)."""
+    shipped = default_sample_dir()
+    if has_trial(shipped):
+        return shipped
+    cached = cached_sample_dir()
+    if has_trial(cached):
+        return cached
+    from mdaread.sample.trial import generate_trial  # lazy: the renderer is heavy
+
+    partial = cached.with_name(cached.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    generate_trial(partial, DEMO_SUBJECTS, progress=progress, cancel=cancel)
+    partial.rename(cached)  # only a complete trial is ever found in the cache
+    return cached
 
 
 def build_demo_workspace(folder: str | Path, sample: str | Path, *,
