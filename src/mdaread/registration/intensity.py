@@ -12,7 +12,8 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
 3. Coarse exhaustive search over translations (±``search_mm``) at 6 mm resolution, starting
    from the initial transform and from the alignment of the two volumes' centres.
 4. Mattes mutual information, regular-step gradient descent with scales from physical shift:
-   each candidate at 3 mm; the best one then at 1.5 mm.
+   each candidate at 6 then 3 mm, then those within 15 % of the best at 1.5 mm; the best score
+   (metric × overlapping samples) wins.
 5. A quality call from the overlap of the region after mapping and from the sharpness of the
    optimum (normalised MI at the result vs. at ±3 mm shifts) — see :mod:`.quality`.
 """
@@ -40,9 +41,11 @@ FloatArray = npt.NDArray[np.float64]
 
 BINS = 32
 COARSE_MM = 6.0
-LEVEL_COARSE = (2, 1.5, 0.5)  # shrink factor, smoothing sigma (mm), sampled fraction of the ball
-LEVEL_FINE = (1, 0.0, 0.1)
-AMBIGUITY = 0.03  # a second fit whose metric is within 3 % of the best is "almost as good"
+# (shrink factor, smoothing sigma in mm, sampled fraction of the ball) per resolution level
+LEVELS_CANDIDATE = ((4, 3.0, 1.0), (2, 1.5, 0.5))  # 6 mm then 3 mm, for every candidate
+LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm
+AMBIGUITY = 0.03  # a distant fit scoring within 3 % of the best is "almost as good"
+RECHECK = 0.15  # candidates scoring within 15 % of the best at 3 mm are compared at 1.5 mm
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
 
 
@@ -108,7 +111,7 @@ def register_rigid(
     fits: list[_Fit] = []
     for n, candidate in enumerate(starts):
         check_cancel(cancel)
-        progress(0.2 + 0.5 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
+        progress(0.2 + 0.4 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
         try:
             fits.append(_fine(fixed_r.image, fixed_mask, moving, center, radius_mm, candidate,
                               spacing_mm, max_iterations, cancel))
@@ -116,8 +119,16 @@ def register_rigid(
             if not fits and n == len(starts) - 1:
                 raise
     fits.sort(key=lambda f: f.score)
-    progress(0.75, "registering (full resolution)")
-    best = _refine(fixed_r.image, fixed_mask, fits[0], center, max_iterations, cancel)
+    # the 3 mm level cannot always tell adjacent vertebrae apart (CT↔MR especially): every
+    # candidate close to the best goes on to 1.5 mm, where the comparison is decided
+    close = [f for f in fits if f.score <= (1.0 - RECHECK) * fits[0].score]
+    refined: list[_Fit] = []
+    for n, fit in enumerate(close):
+        check_cancel(cancel)
+        progress(0.6 + 0.3 * n / len(close), "registering (full resolution)")
+        refined.append(_refine(fixed_r.image, fixed_mask, fit, center, max_iterations, cancel))
+    fits = sorted(refined, key=lambda f: f.score) + fits[len(close):]
+    best = fits[0]
     _warn_if_ambiguous(fits, center, warnings)
     progress(0.95, "checking the result")
     verdict = assess(fixed_r.image, fixed_mask, best.moving.image, best.moving.mask,
@@ -200,9 +211,7 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
     steps = int(np.ceil(search / COARSE_MM))
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, COARSE_MM,
                                                 kind=rg.modality_kind(fixed), matrix=np.eye(4))
-    axis = (np.arange(n) - (n - 1) / 2.0) * COARSE_MM
-    z, y, x = np.meshgrid(axis, axis, axis, indexing="ij")
-    f_valid &= x**2 + y**2 + z**2 <= radius**2
+    f_valid &= _ball(n, COARSE_MM, radius)
     found: list[tuple[float, FloatArray]] = []
     for seed in _seeds(fixed, moving, center, init):
         m_vals, m_valid = rg.sampled_in_fixed_frame(
@@ -221,7 +230,31 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
                   for c in chosen)
         if far and value >= 0.75 * found[0][0]:
             chosen.append(m)
-    return chosen[:3]
+    return [_polish(fixed, moving, center, radius, m) for m in chosen[:3]]
+
+
+def _polish(fixed: Volume, moving: Volume, center: FloatArray, radius: float,
+            start: FloatArray) -> FloatArray:
+    """The best translation within ±6 mm of a coarse candidate on a 3 mm grid: the gradient
+    descent then starts within ~1.5 mm (plus rotation) of the optimum."""
+    step = COARSE_MM / 2.0
+    n = int(np.ceil(2.0 * radius / step)) + 1
+    f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, step,
+                                                kind=rg.modality_kind(fixed), matrix=np.eye(4))
+    f_valid &= _ball(n, step, radius)
+    m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n + 4, step,
+                                                kind=rg.modality_kind(moving), matrix=start,
+                                                mask_cement=True)
+    best = search_mod.candidates(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 2), step,
+                                 keep=1)
+    return start @ rigid.translation(best[0].shift_mm) if best else start
+
+
+def _ball(n: int, spacing: float, radius: float) -> npt.NDArray[np.bool_]:
+    """The ball of ``radius`` mm centred in an ``n³`` grid of ``spacing`` mm."""
+    axis = (np.arange(n) - (n - 1) / 2.0) * spacing
+    z, y, x = np.meshgrid(axis, axis, axis, indexing="ij")
+    return np.asarray(x**2 + y**2 + z**2 <= radius**2)
 
 
 def _method(fixed_mask: sitk.Image, moving_mask: sitk.Image) -> sitk.ImageRegistrationMethod:
@@ -258,23 +291,23 @@ def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center:
     if moving_r.inside_fraction < 0.05:
         raise RegistrationError("the registration region lies outside the follow-up volume")
     return _run(fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel,
-                LEVEL_COARSE)
+                LEVELS_CANDIDATE)
 
 
 def _refine(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: _Fit, center: FloatArray,
             max_iterations: int, cancel: Cancel) -> _Fit:
     """The full-resolution level, from the best half-resolution fit."""
     final = _run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations, cancel,
-                 LEVEL_FINE)
+                 LEVELS_FINAL)
     return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
                 final.converged and fit.converged, fit.moving, final.valid_points)
 
 
 def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
          center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
-         level: tuple[int, float, float]) -> _Fit:
+         levels: tuple[tuple[int, float, float], ...]) -> _Fit:
     matrix, metric, iterations, stop, converged, valid = _optimise(
-        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, level)
+        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, levels)
     if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
         raise RegistrationError("the registration produced no valid metric (no overlap between "
                                 "the images in the region?)")
@@ -283,14 +316,13 @@ def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage
 
 def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
               center: FloatArray, init: FloatArray, max_iterations: int,
-              cancel: Cancel, level: tuple[int, float, float],
+              cancel: Cancel, levels: tuple[tuple[int, float, float], ...],
               ) -> tuple[FloatArray, float, int, str, bool, int]:
-    shrink, sigma_mm, fraction = level
     reg = _method(fixed_mask, moving_r.mask)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
-    reg.SetMetricSamplingPercentagePerLevel([fraction], seed=SEED)
-    reg.SetShrinkFactorsPerLevel([shrink])
-    reg.SetSmoothingSigmasPerLevel([sigma_mm])
+    reg.SetMetricSamplingPercentagePerLevel([lv[2] for lv in levels], seed=SEED)
+    reg.SetShrinkFactorsPerLevel([lv[0] for lv in levels])
+    reg.SetSmoothingSigmasPerLevel([lv[1] for lv in levels])
     reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     reg.SetOptimizerAsRegularStepGradientDescent(
         learningRate=2.0, minStep=0.01, numberOfIterations=max_iterations,

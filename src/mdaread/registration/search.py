@@ -33,8 +33,9 @@ def _quantise(values: npt.NDArray[np.floating], valid: npt.NDArray[np.bool_],
     q = np.full(values.shape, bins, dtype=np.intp)
     if valid.any():
         lo, hi = float(values[valid].min()), float(values[valid].max())
-        scale = (bins - 1e-6) / (hi - lo) if hi > lo else 0.0
-        q[valid] = ((values[valid] - lo) * scale).astype(np.intp)
+        scale = bins / (hi - lo) if hi > lo else 0.0
+        scaled = (values[valid].astype(np.float64) - lo) * scale
+        q[valid] = np.clip(scaled.astype(np.intp), 0, bins - 1)
     return q
 
 
