@@ -1,0 +1,481 @@
+"""Registration in the reading session: propose → look → nudge/refine → accept or reject (Qt-free).
+
+A ``RegistrationSession`` works on the pair a ``ReadingSession`` shows (baseline volume, follow-up
+volume) around the treated vertebra. Every matrix maps baseline (fixed) LPS mm → follow-up
+(moving) LPS mm, as in docs/contracts.md.
+
+- ``prepare_register()`` / ``prepare_refine()`` snapshot the inputs into a ``RegistrationJob``
+  whose ``run(progress, cancel)`` is safe in a worker thread (it changes no state);
+  ``finish(job, result)`` / ``fail(job, message)`` bring the outcome back on the main thread.
+  ``register()`` / ``refine()`` do both synchronously (tests, scripts).
+- A result of quality ``failed`` (or an error) is never proposed: the previous mapping stays
+  (the accepted one, else shared patient coordinates) and ``failed`` says why.
+- ``nudge`` moves the proposal by a small rigid motion in baseline LPS axes about the region
+  centre (see ``rigid.nudge_overlay``); with no proposal it starts one from the current mapping.
+- Landmarks: ``add_landmark(side, world)`` collects corresponding clicks; ``fit_landmarks()``
+  proposes the point-based fit; ``refine`` then polishes it by intensity.
+- ``accept`` stores the proposal in the workspace with who and when (``RegistrationStore``) and
+  makes linked navigation follow it (``ReadingSession.set_registration``); ``reject`` stores the
+  refusal and keeps the previous mapping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from mdaread.errors import InputError, RegistrationError
+from mdaread.geometry import rigid
+from mdaread.model import Volume
+from mdaread.model.jobs import Cancel, Progress, never_cancel, no_progress
+from mdaread.registration import (
+    RegistrationResult,
+    fixed_region,
+    landmark_rigid,
+    register_rigid,
+    resample_to_fixed,
+)
+from mdaread.workflow.reading import SIDES, ReadingSession
+from mdaread.workflow.signals import Signal
+from mdaread.workflow.worklist import SeriesChoice
+
+FloatArray = npt.NDArray[np.float64]
+
+DEFAULT_RADIUS_MM = 40.0
+"""Radius (mm) of the ball around the vertebra centre that the registration metric sees."""
+NUDGE_MM = 1.0
+"""One nudge key press: translation in mm along a baseline LPS axis."""
+NUDGE_DEG = 1.0
+"""One nudge key press: rotation in degrees about a baseline LPS axis through the centre."""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A mapping on show, not yet accepted: ``matrix`` (baseline LPS → follow-up LPS), how it was
+    made (``method``: intensity, landmarks, manual, with ``+nudge``/``+refine`` suffixes), its
+    quality and metric from the last fit, warnings, and how many nudges since that fit."""
+
+    matrix: FloatArray
+    method: str
+    quality: str
+    metric: float | None = None
+    warnings: tuple[str, ...] = ()
+    nudges: int = 0
+    result: RegistrationResult | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An accepted or rejected proposal as stored: who decided and when (UTC ISO text)."""
+
+    accepted: bool
+    matrix: FloatArray
+    method: str
+    by: str
+    at: str
+    record_id: int | None = None
+
+
+class RegistrationStore(Protocol):
+    """Where decisions go. ``decide`` stores the proposal for the (baseline, follow-up) series
+    pair with the decision, atomically, and returns it; raises MdareadError when it cannot."""
+
+    def decide(self, subject: str, baseline: SeriesChoice, followup: SeriesChoice,
+               proposal: Proposal, accept: bool, reason: str) -> Decision: ...
+
+
+@dataclass(frozen=True)
+class RegistrationJob:
+    """A registration to run off the main thread. ``run(progress, cancel)`` returns a
+    RegistrationResult; ``generation`` ties it to the pair it was started for."""
+
+    kind: str  # "register" or "refine"
+    generation: int
+    base_method: str
+    func: Callable[[Progress, Cancel], RegistrationResult]
+
+    def run(self, progress: Progress = no_progress,
+            cancel: Cancel = never_cancel) -> RegistrationResult:
+        return self.func(progress, cancel)
+
+
+@dataclass
+class LandmarkPair:
+    """One pair of corresponding points (LPS mm of each side); a side is None until clicked."""
+
+    baseline: FloatArray | None = None
+    followup: FloatArray | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.baseline is not None and self.followup is not None
+
+
+@dataclass
+class _OverlayCache:
+    key: tuple[Any, ...] = ()
+    volumes: tuple[Volume, Volume] | None = None
+
+
+class RegistrationSession:
+    """Registration of the follow-up shown in ``reading`` to its baseline, with decisions kept
+    in ``store``. Signals: ``proposal_changed(proposal | None)``, ``decided(decision)``,
+    ``failed(message)``, ``landmarks_changed()``, ``busy_changed(bool)``."""
+
+    def __init__(self, reading: ReadingSession, store: RegistrationStore,
+                 radius_mm: float = DEFAULT_RADIUS_MM) -> None:
+        self.reading, self.store, self.radius_mm = reading, store, float(radius_mm)
+        self.proposal: Proposal | None = None
+        self.last_decision: Decision | None = None
+        self.last_error = ""
+        self.pairs: list[LandmarkPair] = []
+        self.generation = 0
+        self._center: FloatArray | None = None
+        self._overlay = _OverlayCache()
+        self.proposal_changed = Signal()
+        self.decided = Signal()
+        self.failed = Signal()
+        self.landmarks_changed = Signal()
+        reading.opened.connect(lambda *_: self.reset())
+        reading.timepoint_changed.connect(lambda *_: self.reset())
+        reading.series_changed.connect(lambda *_: self.reset())
+
+    # --- the pair and its region ---------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the proposal, landmarks and centre (another case, follow-up or series)."""
+        self.generation += 1
+        self._center = None
+        self.pairs = []
+        self._overlay = _OverlayCache()
+        self._set_proposal(None)
+        self.landmarks_changed.emit()
+
+    def volumes(self) -> tuple[Volume, Volume]:
+        """(baseline, follow-up) volumes on show; InputError when one is not loaded."""
+        base, follow = (self.reading.sides[s].volume for s in SIDES)
+        if base is None or follow is None:
+            raise InputError("registration: load a baseline and a follow-up series first")
+        return base, follow
+
+    @property
+    def center(self) -> FloatArray:
+        """The region centre in baseline LPS mm: set by ``set_center``, else the treated
+        vertebra's landmark on the baseline, else the baseline cursor, else the grid centre."""
+        if self._center is not None:
+            return self._center
+        state = self.reading.sides["baseline"]
+        treated = [lm for lm in state.landmarks if lm.treated]
+        if treated:
+            return np.asarray(treated[0].center, dtype=np.float64)
+        if state.cursor is not None:
+            return np.asarray(state.cursor, dtype=np.float64)
+        base, _ = self.volumes()
+        return base.center_world()
+
+    def set_center(self, world: npt.ArrayLike | None) -> None:
+        """Register around ``world`` (baseline LPS mm) from now on; None = the default."""
+        self._center = None if world is None else np.asarray(world, float).reshape(3).copy()
+        self._overlay = _OverlayCache()
+
+    def current_matrix(self) -> FloatArray:
+        """What the overlay shows: the proposal, else the accepted mapping, else identity."""
+        if self.proposal is not None:
+            return self.proposal.matrix
+        if self.reading.registration is not None:
+            return self.reading.registration
+        return np.eye(4)
+
+    # --- intensity registration ------------------------------------------------------------
+    def prepare_register(self) -> RegistrationJob:
+        """A job registering from scratch (coarse search around the current mapping)."""
+        base, follow = self.volumes()
+        center, radius = self.center.copy(), self.radius_mm
+        start = self.reading.registration
+
+        def run(progress: Progress, cancel: Cancel) -> RegistrationResult:
+            return register_rigid(base, follow, center_lps=center, radius_mm=radius,
+                                  initial=start, search_mm=30.0,
+                                  progress=progress, cancel=cancel)
+
+        return RegistrationJob("register", self.generation, "intensity", run)
+
+    def prepare_refine(self) -> RegistrationJob:
+        """A job refining the current proposal (a nudge, a landmark fit) by intensity, without
+        the coarse search; InputError without a proposal."""
+        if self.proposal is None:
+            raise InputError("registration: nothing to refine (register, nudge or fit "
+                             "landmarks first)")
+        base, follow = self.volumes()
+        center, radius = self.center.copy(), self.radius_mm
+        initial = self.proposal.matrix.copy()
+
+        def run(progress: Progress, cancel: Cancel) -> RegistrationResult:
+            return register_rigid(base, follow, center_lps=center, radius_mm=radius,
+                                  initial=initial, search_mm=0.0,
+                                  progress=progress, cancel=cancel)
+
+        return RegistrationJob("refine", self.generation, self.proposal.method + "+refine", run)
+
+    def finish(self, job: RegistrationJob, result: RegistrationResult) -> Proposal | None:
+        """Propose ``result`` (main thread). A failed fit is not proposed: the previous mapping
+        stays and ``failed`` says why. A job for another pair is dropped (None)."""
+        if job.generation != self.generation:
+            return None
+        if result.quality == "failed" or not rigid.is_rigid(result.matrix, 1e-4):
+            why = "; ".join(result.warnings) or "the fit is not usable"
+            self.fail(job, f"registration failed, the previous mapping is kept: {why}")
+            return None
+        method = job.base_method if job.kind == "refine" else result.method
+        proposal = Proposal(np.asarray(result.matrix, dtype=np.float64), method, result.quality,
+                            float(result.metric), tuple(result.warnings), 0, result)
+        self._set_proposal(proposal)
+        return proposal
+
+    def fail(self, job: RegistrationJob | None, message: str) -> None:
+        """Report a registration that could not run; nothing changes."""
+        if job is not None and job.generation != self.generation:
+            return
+        self.last_error = message
+        self.failed.emit(message)
+
+    def register(self, progress: Progress = no_progress,
+                 cancel: Cancel = never_cancel) -> Proposal | None:
+        """``prepare_register`` + run + ``finish`` in this thread. Errors are reported through
+        ``failed`` (and return None), except Cancelled, which propagates."""
+        return self._run_now(self.prepare_register(), progress, cancel)
+
+    def refine(self, progress: Progress = no_progress,
+               cancel: Cancel = never_cancel) -> Proposal | None:
+        """``prepare_refine`` + run + ``finish`` in this thread (see ``register``)."""
+        return self._run_now(self.prepare_refine(), progress, cancel)
+
+    def _run_now(self, job: RegistrationJob, progress: Progress,
+                 cancel: Cancel) -> Proposal | None:
+        try:
+            result = job.run(progress, cancel)
+        except RegistrationError as exc:
+            self.fail(job, f"registration failed, the previous mapping is kept: {exc}")
+            return None
+        return self.finish(job, result)
+
+    # --- nudges -------------------------------------------------------------------------------
+    def nudge(self, translation_mm: npt.ArrayLike = (0.0, 0.0, 0.0),
+              rotation_deg: npt.ArrayLike = (0.0, 0.0, 0.0)) -> Proposal:
+        """Move the overlaid follow-up by ``translation_mm`` (baseline LPS mm) and rotate it by
+        ``rotation_deg`` (Euler degrees about LPS x, y, z) about the region centre. The new
+        matrix is ``M @ N⁻¹`` where N is that motion: the follow-up point shown at baseline
+        point p is now the one shown before at ``N⁻¹ p``."""
+        self.volumes()
+        current = self.proposal or Proposal(self.current_matrix(), "manual", "ok")
+        shift = tuple(float(v) for v in np.asarray(translation_mm, float).reshape(3))
+        turn = tuple(float(v) for v in np.asarray(rotation_deg, float).reshape(3))
+        matrix = rigid.nudge_overlay(current.matrix, translation_mm=shift, rotation_deg=turn,
+                                     center_mm=tuple(float(v) for v in self.center))
+        method = current.method if current.method.endswith("+nudge") else (
+            current.method + "+nudge" if current.method != "manual" else "manual")
+        proposal = replace(current, matrix=matrix, method=method, nudges=current.nudges + 1)
+        self._set_proposal(proposal)
+        return proposal
+
+    # --- landmarks ----------------------------------------------------------------------------
+    def add_landmark(self, side: str, world: npt.ArrayLike) -> None:
+        """Record a click on ``side`` (LPS mm of that side). It fills the open (incomplete)
+        pair: its empty side, or — clicked again on the same side — moves that point (a
+        correction). After a complete pair, a click starts a new one."""
+        if side not in SIDES:
+            raise InputError(f"registration: unknown side {side!r}")
+        point = np.asarray(world, dtype=np.float64).reshape(3).copy()
+        if self.pairs and not self.pairs[-1].complete:
+            setattr(self.pairs[-1], side, point)
+        else:
+            self.pairs.append(LandmarkPair(**{side: point}))
+        self.landmarks_changed.emit()
+
+    def remove_last_landmark(self) -> None:
+        """Undo the last pair (complete or not)."""
+        if self.pairs:
+            self.pairs.pop()
+            self.landmarks_changed.emit()
+
+    def clear_landmarks(self) -> None:
+        self.pairs = []
+        self.landmarks_changed.emit()
+
+    def complete_pairs(self) -> tuple[FloatArray, FloatArray]:
+        """Baseline and follow-up points ``(N, 3)`` of the complete pairs."""
+        done = [p for p in self.pairs if p.complete]
+        base = np.array([p.baseline for p in done], dtype=np.float64).reshape(-1, 3)
+        follow = np.array([p.followup for p in done], dtype=np.float64).reshape(-1, 3)
+        return base, follow
+
+    def fit_landmarks(self) -> Proposal | None:
+        """Propose the rigid fit of the complete pairs (≥ 3). Too few, collinear or disagreeing
+        points are reported through ``failed`` and leave the mapping as it was (None)."""
+        base, follow = self.complete_pairs()
+        if len(base) < 3:
+            self.fail(None, f"landmarks: {len(base)} complete pair(s), at least 3 are needed")
+            return None
+        try:
+            result = landmark_rigid(base, follow)
+        except RegistrationError as exc:
+            self.fail(None, f"{exc}; the previous mapping is kept")
+            return None
+        if result.quality == "failed":
+            self.fail(None, "landmarks: " + "; ".join(result.warnings)
+                      + "; the previous mapping is kept")
+            return None
+        proposal = Proposal(result.matrix, "landmarks", result.quality, result.residual_mm,
+                            result.warnings, 0, result)
+        self._set_proposal(proposal)
+        return proposal
+
+    # --- decisions ----------------------------------------------------------------------------
+    def accept(self, reason: str = "") -> Decision:
+        """Store the proposal as accepted (who, when) and link navigation through it."""
+        decision = self._decide(True, reason)
+        self.reading.set_registration(decision.matrix)
+        return decision
+
+    def reject(self, reason: str = "") -> Decision:
+        """Store the proposal as rejected; the previous mapping stays in use."""
+        return self._decide(False, reason)
+
+    def _decide(self, accept: bool, reason: str) -> Decision:
+        if self.proposal is None:
+            raise InputError("registration: no proposal to accept or reject")
+        subject = self.reading.subject
+        base, follow = (self.reading.sides[s].series for s in SIDES)
+        if subject is None or base is None or follow is None:
+            raise InputError("registration: no baseline/follow-up pair is open")
+        decision = self.store.decide(subject, base, follow, self.proposal, accept, reason)
+        self.last_decision = decision
+        self._set_proposal(None)
+        self.decided.emit(decision)
+        return decision
+
+    def _set_proposal(self, proposal: Proposal | None) -> None:
+        self.proposal = proposal
+        self.proposal_changed.emit(proposal)
+
+    # --- overlay ------------------------------------------------------------------------------
+    def overlay_volumes(self) -> tuple[Volume, Volume]:
+        """(baseline region, follow-up resampled on it) for the overlay views: the baseline's
+        own voxels in the cube of half-edge ``radius_mm`` around the centre, and the follow-up
+        sampled at ``current_matrix() @ p`` for each of those voxel centres p. Both share the
+        baseline grid (spacing, direction). Cached per matrix; RegistrationError when the
+        region misses the baseline."""
+        base, follow = self.volumes()
+        matrix = self.current_matrix()
+        key = (id(base), id(follow), matrix.tobytes(), self.center.tobytes(), self.radius_mm)
+        if self._overlay.key != key or self._overlay.volumes is None:
+            region = fixed_region(base, self.center, self.radius_mm)
+            moved = resample_to_fixed(follow, base, matrix, center_lps=self.center,
+                                      radius_mm=self.radius_mm)
+            self._overlay = _OverlayCache(key, (region, moved))
+        assert self._overlay.volumes is not None
+        return self._overlay.volumes
+
+
+# --- stores -----------------------------------------------------------------------------------
+def utc_now() -> str:
+    """Now in UTC as ISO 8601 text (seconds)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+class MemoryRegistrationStore:
+    """Decisions kept in a list (tests, in-memory sources). When ``source`` has
+    ``set_registration(subject, baseline_uid, followup_uid, matrix)`` (InMemorySource), an
+    accepted matrix is handed to it, so a case opened again links through it."""
+
+    def __init__(self, user: str = "reader", source: object | None = None) -> None:
+        self.user, self.source = user, source
+        self.decisions: list[Decision] = []
+
+    def decide(self, subject: str, baseline: SeriesChoice, followup: SeriesChoice,
+               proposal: Proposal, accept: bool, reason: str) -> Decision:
+        decision = Decision(accept, proposal.matrix.copy(), proposal.method, self.user,
+                            utc_now(), len(self.decisions) + 1)
+        self.decisions.append(decision)
+        setter = getattr(self.source, "set_registration", None)
+        if accept and callable(setter):
+            setter(subject, baseline.series_uid, followup.series_uid, decision.matrix)
+        return decision
+
+
+class WorkspaceRegistrationStore:
+    """Decisions in the trial workspace: one ``add_registration`` (the proposal) and one
+    ``decide_registration`` (accepted/rejected, by the actor, now) in a single transaction.
+    ``series_id(choice)`` turns a SeriesChoice into the workspace series id."""
+
+    def __init__(self, ws: Any, actor: Any,
+                 series_id: Callable[[SeriesChoice], int | None]) -> None:
+        self.ws, self.actor, self.series_id = ws, actor, series_id
+
+    def decide(self, subject: str, baseline: SeriesChoice, followup: SeriesChoice,
+               proposal: Proposal, accept: bool, reason: str) -> Decision:
+        ids = (self.series_id(baseline), self.series_id(followup))
+        if ids[0] is None or ids[1] is None:
+            raise InputError(f"registration: {subject}: the series are not in the workspace")
+        metric = proposal.metric if proposal.metric is not None and np.isfinite(
+            proposal.metric) else None
+        with self.ws.transaction():
+            record = self.ws.add_registration(self.actor, ids[0], ids[1],
+                                              proposal.matrix.tolist(), metric=metric,
+                                              quality=proposal.quality, method=proposal.method)
+            record = self.ws.decide_registration(self.actor, record.id, accept, reason)
+        return Decision(accept, np.asarray(record.matrix, dtype=np.float64), record.method,
+                        record.accepted_by or self.actor.user, record.accepted_at or utc_now(),
+                        record.id)
+
+
+def store_for(source: object) -> RegistrationStore:
+    """The store matching a ReadingSource: the workspace behind a WorkspaceSource (decisions
+    by its actor), else an in-memory store handing accepted matrices back to the source."""
+    ws, actor = getattr(source, "ws", None), getattr(source, "actor", None)
+    if ws is not None and actor is not None:
+        return WorkspaceRegistrationStore(ws, actor, lambda c: _workspace_series_id(source, c))
+    user = getattr(actor, "user", None) or "reader"
+    return MemoryRegistrationStore(user, source)
+
+
+def _workspace_series_id(source: object, choice: SeriesChoice) -> int | None:
+    """The workspace id of a series listed by a WorkspaceSource (its ``ref`` is resolved by
+    the source when it lists the series)."""
+    files = getattr(source, "_files", {})
+    if choice.ref in files:
+        return int(files[choice.ref][0])
+    return None
+
+
+def describe(proposal: Proposal) -> str:
+    """One line for the toolbar: method, quality, metric and nudges."""
+    parts = [proposal.method, proposal.quality]
+    if proposal.metric is not None and np.isfinite(proposal.metric):
+        unit = " mm RMS" if proposal.method.startswith("landmarks") and "+refine" not in \
+            proposal.method else ""
+        parts.append(f"metric {proposal.metric:.3g}{unit}")
+    if proposal.nudges:
+        parts.append(f"{proposal.nudges} nudge(s)")
+    return ", ".join(parts)
+
+
+__all__ = [
+    "DEFAULT_RADIUS_MM",
+    "NUDGE_DEG",
+    "NUDGE_MM",
+    "Decision",
+    "LandmarkPair",
+    "MemoryRegistrationStore",
+    "Proposal",
+    "RegistrationJob",
+    "RegistrationSession",
+    "RegistrationStore",
+    "WorkspaceRegistrationStore",
+    "describe",
+    "store_for",
+]
