@@ -296,3 +296,20 @@ def test_readout_under_the_mouse(qtbot, window) -> None:
     assert f"{volume.array[k, j, i]:.0f}" in text and "L2" in text
     x, y, _ = (float(v) for v in text.split("LPS (")[1].split(")")[0].split(","))
     assert abs(x - target[0]) < 1.0 and abs(y - target[1]) < 1.0
+
+
+def test_hovering_a_view_takes_the_keys_but_not_from_a_text_field(qtbot, window) -> None:
+    from PyQt6.QtCore import QPointF
+    from PyQt6.QtGui import QEnterEvent
+    from PyQt6.QtWidgets import QApplication
+
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    view = w.panels["followup"].views["sagittal"]
+    enter = QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5))
+    w.worklist.filter_edit.setFocus()
+    QApplication.sendEvent(view, enter)
+    assert w.worklist.filter_edit.hasFocus()  # typing is not interrupted
+    w.worklist.table.setFocus()
+    QApplication.sendEvent(view, enter)
+    assert view.hasFocus()

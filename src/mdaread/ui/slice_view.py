@@ -15,7 +15,17 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QKeyEvent
-from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QGraphicsItem,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from mdaread.geometry.mpr import SliceGeometry
 from mdaread.geometry.window import Window, apply_window
@@ -263,8 +273,11 @@ class SliceView(QWidget):
         event.accept()
 
     def enterEvent(self, event):
-        # keys go to the view under the mouse, as on a reading workstation
-        if self.window() is not None and self.window().isActiveWindow():
+        # keys go to the view under the mouse, as on a reading workstation — unless the reader
+        # is typing somewhere (a diameter, a filter): hovering must not steal the text cursor
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, QLineEdit | QAbstractSpinBox | QTextEdit | QPlainTextEdit)
+        if self.window().isActiveWindow() and not typing:
             self.setFocus()
         super().enterEvent(event)
 
