@@ -153,7 +153,7 @@ class ReadingSession:
         state.window = default_window(volume.modality, volume.array)
         self._refresh_registration()
         base = self.sides["baseline"]
-        if side == "followup" and self.linked and base.volume is not None:
+        if side == "followup" and self.linked and base.cursor is not None:
             state.cursor = self.map_point("baseline", base.cursor)
         elif state.cursor is None or not state.mpr.contains(state.cursor):
             state.cursor = self._start_point(state)

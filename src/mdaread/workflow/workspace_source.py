@@ -33,7 +33,6 @@ class WorkspaceSource:
         self.ws, self.actor, self.name = ws, actor, name
         self.extra_landmarks = dict(extra_landmarks or {})
         self._files: dict[str, tuple[int, SeriesCandidate, list[SeriesFileRecord]]] = {}
-        self._series_ids: dict[str, int] = {}
 
     def worklist(self) -> list[WorklistEntry]:
         entries = []
@@ -67,7 +66,6 @@ class WorkspaceSource:
                 study_date=record.study_date)
             ref = f"series {record.id}"
             self._files[ref] = (record.id, candidate, files)
-            self._series_ids[record.series_uid + "|" + record.key] = record.id
             choices.append(SeriesChoice(record.series_uid, record.modality,
                                         record.description or record.modality, ref=ref))
         return choices
