@@ -310,6 +310,8 @@ class GuidedReadController:
         return (session.subject, label) if label else None
 
     def sync(self, force: bool = False) -> None:
+        if not self.window.isVisible():
+            return  # closed (a deferred call may arrive after the workspace is gone)
         wanted = self.wanted()
         if wanted is not None and (force or wanted != self.current):
             self.open(*wanted)
@@ -335,13 +337,16 @@ class GuidedReadController:
             correct=lambda r, reason: correct(self.ws, self.actor, r, reason))
         panel.signed.connect(self._signed)
         panel.timepoint_requested.connect(self._requested)
-        self.panel, self.current = panel, (subject, label)
+        previous, self.panel, self.current = self.panel, panel, (subject, label)
         size = self.window.size()
         self._place_dock(panel)
         self.window.set_side_panel(panel, "Guided read")
         self.window.guided_read_dock.raise_()
         if self.tabbed:
             self.window.resize(size)  # the dock shares the worklist's column: no wider window
+        if previous is not None:  # the dock does not delete the widget it held
+            previous.hide()
+            previous.deleteLater()
 
     def _place_dock(self, panel: QWidget) -> None:
         """Beside the viewers when the screen is wide enough; else as a tab beside the worklist,
