@@ -286,12 +286,13 @@ def test_readout_under_the_mouse(qtbot, window) -> None:
     w = window(_source())
     _open(qtbot, w, "MDA-007", "1m")
     view = w.panels["baseline"].views["axial"]
-    target = _on_slice(w, "baseline", "axial", np.array([3.6, -4.5, 0.0]))
+    volume = w.session.sides["baseline"].volume
+    # a voxel centre: a screen pixel (< 0.5 mm here) cannot land in the neighbouring voxel
+    target = _on_slice(w, "baseline", "axial", volume.index_to_world([48, 39, 15]))
     pos = view.graphics.mapFromScene(view.world_to_scene(target))
     qtbot.mouseMove(view.graphics.viewport(), QPoint(pos))
     text = w.panels["baseline"].readout.text()
     assert text.startswith("mouse")
-    volume = w.session.sides["baseline"].volume
     i, j, k = np.rint(volume.world_to_index(target)).astype(int)
     assert f"{volume.array[k, j, i]:.0f}" in text and "L2" in text
     x, y, _ = (float(v) for v in text.split("LPS (")[1].split(")")[0].split(","))

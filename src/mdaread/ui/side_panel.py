@@ -22,8 +22,9 @@ from mdaread.workflow.reading import PRESET_NAMES, ReadingSession
 from mdaread.workflow.worklist import SeriesChoice
 
 SIDE_TITLES = {"baseline": "Baseline", "followup": "Follow-up"}
-# grid cell of each view: sagittal (the spine's long axis) gets the top-left place
-VIEW_CELLS = {"sagittal": (0, 0), "axial": (0, 1), "coronal": (1, 0)}
+# grid cell (row, column, row span, column span) of each view: the sagittal view — the spine's
+# long axis, and usually a wide image — gets the whole top row
+VIEW_CELLS = {"sagittal": (0, 0, 1, 2), "axial": (1, 0, 1, 1), "coronal": (1, 1, 1, 1)}
 
 
 class SidePanel(QWidget):
@@ -74,20 +75,15 @@ class SidePanel(QWidget):
         self.readout = QLabel()
         self.readout.setWordWrap(True)
         self.readout.setStyleSheet(f"color: {theme.ACCENT};")
-        info_box = QVBoxLayout()
-        info_box.addWidget(self.info)
-        info_box.addWidget(self.readout)
-        info_box.addStretch(1)
-        info_cell = QWidget()
-        info_cell.setLayout(info_box)
-        grid.addWidget(info_cell, 1, 1)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 2)
+        grid.setRowStretch(0, 1)
+        grid.setRowStretch(1, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(header)
         layout.addLayout(grid, 1)
+        layout.addWidget(self.info)
+        layout.addWidget(self.readout)
 
         session.timepoint_changed.connect(self._timepoint_changed)
         session.series_changed.connect(self._redraw_if_mine)
@@ -126,7 +122,7 @@ class SidePanel(QWidget):
             warnings = [w for w in (state.mpr.geometry("axial").warning if state.mpr else "",
                                     *state.volume.warnings) if w]
             self.info.setText(
-                f"{state.volume.modality}  {i}×{j}×{k}  {sx:.2f}×{sy:.2f}×{sz:.2f} mm\n"
+                f"{state.volume.modality}  {i}×{j}×{k}  {sx:.2f}×{sy:.2f}×{sz:.2f} mm   "
                 f"{state.window.label()}" + "".join(f"\n⚠ {w}" for w in warnings))
             self.readout.setText("cursor  " + self.session.readout(self.side, state.cursor).text())
 
