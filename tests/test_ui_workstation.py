@@ -191,6 +191,11 @@ def test_worklist_filter_and_open_by_double_click(qtbot, window) -> None:
     qtbot.keyClicks(w.worklist.filter_edit, "008")
     assert [e.subject for e in w.worklist.shown] == ["MDA-008"]
     w.worklist.filter_edit.clear()
+    header = w.worklist.table.horizontalHeader()
+    header.sectionClicked.emit(2)  # Day
+    assert [e.days for e in w.worklist.shown] == [-1, 0, 31, 90]
+    header.sectionClicked.emit(2)
+    assert [e.days for e in w.worklist.shown] == [90, 31, 0, -1]
     w.worklist.status_combo.setCurrentText("draft")
     assert [(e.subject, e.timepoint) for e in w.worklist.shown] == [("MDA-007", "1m")]
     w.worklist.table.setFocus()

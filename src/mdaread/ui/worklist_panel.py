@@ -70,6 +70,8 @@ class WorklistPanel(QWidget):
         layout.addWidget(self.filter_edit)
         layout.addLayout(controls)
         layout.addWidget(self.table, 1)
+        self.descending = False
+        self.table.horizontalHeader().sectionClicked.connect(self._header_clicked)
         self.filter_edit.textChanged.connect(self.refresh)
         self.status_combo.currentIndexChanged.connect(self.refresh)
         self.sort_combo.currentIndexChanged.connect(self.refresh)
@@ -83,7 +85,7 @@ class WorklistPanel(QWidget):
         key = list(SORT_KEYS.values())[self.sort_combo.currentIndex()]
         rows = filter_worklist(self._entries, self.filter_edit.text(),
                                None if status == "any status" else status)
-        self.shown = sort_worklist(rows, key)
+        self.shown = sort_worklist(rows, key, descending=self.descending)
         self.table.setRowCount(len(self.shown))
         for row, entry in enumerate(self.shown):
             day = "" if entry.days is None else str(entry.days)
@@ -93,6 +95,19 @@ class WorklistPanel(QWidget):
                 if column == 4:
                     item.setForeground(QColor(STATUS_COLOURS.get(entry.status, theme.TEXT)))
                 self.table.setItem(row, column, item)
+
+    def _header_clicked(self, column: int) -> None:
+        """A click on a sortable column header sorts by it; a second click reverses."""
+        name = COLUMNS[column]
+        if name not in SORT_KEYS:
+            return
+        index = list(SORT_KEYS).index(name)
+        if index == self.sort_combo.currentIndex():
+            self.descending = not self.descending
+            self.refresh()
+        else:
+            self.descending = False
+            self.sort_combo.setCurrentIndex(index)  # refreshes
 
     def cell_texts(self) -> list[list[str]]:
         """Every visible cell's text (tests check what the reader can see)."""
