@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
-    PYDICOM_IMPLEMENTATION_UID,
     UID,
     CTImageStorage,
     ExplicitVRLittleEndian,
@@ -41,6 +40,10 @@ def derived_uid(*parts: object) -> str:
     the same inputs always give the same UID (≤ 64 characters)."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode("utf-8")).digest()
     return "2.25." + str(int.from_bytes(digest[:16], "big"))
+
+
+# Fixed, not pydicom's (which carries its version): files stay byte-identical across upgrades.
+IMPLEMENTATION_UID = UID(derived_uid("mdaread", "implementation class"))
 
 
 @dataclass
@@ -205,6 +208,6 @@ def _file_meta(sop_class: str, sop_uid: str) -> FileMetaDataset:
     meta.MediaStorageSOPClassUID = UID(sop_class)
     meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian  # compress() replaces it when asked
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationClassUID = IMPLEMENTATION_UID
     meta.ImplementationVersionName = "MDAREAD_SAMPLE"
     return meta

@@ -119,6 +119,20 @@ def _clearance(centre: np.ndarray, radii: np.ndarray, solids: list[Ellipsoid]) -
     return best
 
 
+def _best_position(v: Vertebra, radii: np.ndarray,
+                   solids: list[Ellipsoid]) -> tuple[float, np.ndarray]:
+    """The candidate bolus centre (front half of the body) farthest from the lesions."""
+    best: tuple[float, np.ndarray] | None = None
+    for fx in (-0.5, -0.35, -0.2, 0.2, 0.35, 0.5):
+        for fy in (-0.45, -0.3, -0.15, 0.0):
+            centre = np.array([v.cx + fx * v.a, v.cy + fy * v.b, v.cz])
+            score = _clearance(centre, radii, solids) if solids else 10.0 - abs(fx)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, centre)
+    assert best is not None
+    return best
+
+
 def place_cement(anatomy: Anatomy, scenario: Scenario) -> list[Cement]:
     """One bolus per treated level, in the front half of the body, clear of that body's lesions
     at their largest (the candidate position with the most clearance wins)."""
@@ -131,16 +145,13 @@ def place_cement(anatomy: Anatomy, scenario: Scenario) -> list[Cement]:
         solids += [lesion_ellipsoid(v, n.offset, max(s[1] for s in n.states if s),
                                     max(s[2] for s in n.states if s), 0.0)
                    for n in scenario.new_lesions if n.level == level]
-        radii = np.array([0.24 * v.a, 0.26 * v.b, min(0.3 * v.height, 8.0)])
-        best: tuple[float, np.ndarray] | None = None
-        for fx in (-0.5, -0.35, -0.2, 0.2, 0.35, 0.5):
-            for fy in (-0.45, -0.3, -0.15, 0.0):
-                centre = np.array([v.cx + fx * v.a, v.cy + fy * v.b, v.cz])
-                score = _clearance(centre, radii, solids) if solids else 10.0 - abs(fx)
-                if best is None or score > best[0] + 1e-9:
-                    best = (score, centre)
-        assert best is not None
-        centre = best[1]
+        radii = np.array([0.26 * v.a, 0.28 * v.b, min(0.32 * v.height, 8.0)])
+        while True:
+            score, centre = _best_position(v, radii, solids)
+            # a large lesion leaves little room: a smaller bolus rather than cement in it
+            if score >= 1.1 or radii[0] < 0.12 * v.a:
+                break
+            radii = radii * 0.9
         side = 1.0 if centre[0] >= v.cx else -1.0
         boluses.append(Cement(level, (float(centre[0]), float(centre[1]), float(centre[2])),
                               (float(radii[0]), float(radii[1]), float(radii[2])), side))

@@ -215,7 +215,7 @@ def _window_texture(x: F32, y: F32, z: F32, scale_mm: float) -> F32:
     r0, r1, rf = _linear_steps(h, rows)
     c0, c1, cf = _linear_steps(w, cols)
     along_rows = coarse[r0] * (1 - rf)[:, None] + coarse[r1] * rf[:, None]
-    fine: F32 = along_rows[:, c0] * (1 - cf) + along_rows[:, c1] * cf
+    fine: F32 = (along_rows[:, c0] * (1 - cf) + along_rows[:, c1] * cf).astype(np.float32)
     return fine
 
 

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mdaread import __version__
 from mdaread.errors import InputError
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.model.volume import Volume
@@ -249,7 +248,7 @@ def _write_tables(out: Path, options: Options,
                   results: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     """truth.json, observations.json and randomisation.csv."""
     truth: dict[str, Any] = {
-        "format": "mdaread-sample-truth/1", "generator": f"mdaread {__version__}",
+        "format": "mdaread-sample-truth/1", "generator": "mdaread sample",
         "seed": options.seed, "compression": options.compression, "matrix": options.matrix,
         "conventions": {
             "coordinates": "LPS mm; *_baseline_lps in the baseline scan's frame, *_lps in the "
