@@ -81,6 +81,8 @@ class EarlierTimepoint:
     final_category: str | None
     observation: TimepointObservation
     signed_at: str = ""
+    read_id: int | None = None
+    timepoint_id: int | None = None
 
 
 @dataclass

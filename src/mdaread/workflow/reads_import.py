@@ -21,7 +21,7 @@ from mdaread.model.observations import (
     SubjectObservations,
 )
 from mdaread.storage import Actor, NewMeasurement, ReadRecord, WorkspaceRepository
-from mdaread.workflow.reads_service import sync_lesions, workspace_protocol
+from mdaread.workflow.reads_service import latest_assessments, sync_lesions, workspace_protocol
 
 PURPOSE_ROLE = {"primary": "reader", "reread": "reader", "adjudication": "adjudicator"}
 
@@ -124,8 +124,9 @@ def _write_read(ws: WorkspaceRepository, actor: Actor, subject: SubjectObservati
 
 @dataclass(frozen=True)
 class ReadRow:
-    """One line of `mdaread reads list` (never the arm). Categories of a draft come from the
-    latest assessment stored for it (None when there is none)."""
+    """One line of `mdaread reads list` (never the arm). ``final_category`` is the latest
+    assessment's (recomputed when a later timepoint was signed); a draft's category and rule
+    also come from its latest assessment (None when there is none)."""
 
     read_id: int
     subject: str
@@ -155,10 +156,7 @@ def list_read_rows(ws: WorkspaceRepository, subject: str | None = None,
     """Reads by subject, timepoint order of the workspace, then id."""
     reads = ws.list_reads(subject)
     superseded = {r.supersedes for r in reads if r.supersedes is not None}
-    latest: dict[int, Any] = {}
-    for a in ws.list_assessments(subject):
-        if a.read_id is not None:
-            latest[a.read_id] = a
+    latest = latest_assessments(ws, subject)
     order = {t.id: i for i, t in enumerate(ws.list_timepoints(subject))}
     rows = [_row(r, latest.get(r.id), r.id in superseded) for r in reads
             if include_superseded or r.id not in superseded]
@@ -168,9 +166,9 @@ def list_read_rows(ws: WorkspaceRepository, subject: str | None = None,
 
 
 def _row(read: ReadRecord, assessment: Any, superseded: bool) -> ReadRow:
-    if read.status == "signed":
-        category, override, final, rule = (read.category, read.override_category,
-                                           read.final_category, read.rule)
+    if read.status == "signed":  # the final category may have been recomputed since
+        category, override, rule = read.category, read.override_category, read.rule
+        final = assessment.final_category if assessment else read.final_category
     else:  # a draft: what the engine computed when it was last assessed
         details = assessment.details if assessment else {}
         category = details.get("computed_category")

@@ -17,6 +17,7 @@ from mdaread.errors import InputError
 from mdaread.model.observations import LesionBaseline, ProtocolSettings
 from mdaread.storage import (
     Actor,
+    AssessmentRecord,
     MeasurementRecord,
     NewMeasurement,
     ReadRecord,
@@ -93,7 +94,8 @@ def earlier_timepoints(ws: WorkspaceRepository, subject: str, label: str, days: 
         except InputError as exc:
             raise InputError(f"{ws.path}: signed read {read.id} cannot be used: {exc}") from None
         out.append(EarlierTimepoint(read_label, observation.days, read.effective_category,
-                                    read.final_category, observation, read.signed_at or ""))
+                                    read.final_category, observation, read.signed_at or "",
+                                    read.id, read.timepoint_id))
     return sorted(out, key=lambda e: (e.label != base, e.days))
 
 
@@ -187,7 +189,37 @@ class WorkspaceReadStore:
                                    rule=result.rule, criteria_version=CRITERIA_VERSION,
                                    details={**result.to_dict(),
                                             "protocol": read.protocol.to_dict()})
+            self._reassess_earlier(read, read_id)
         return SignInfo(signed.reader, signed.signed_at or "", signed.id)
+
+    def _reassess_earlier(self, read: GuidedRead, read_id: int) -> None:
+        """Earlier timepoints whose final category this sign-off changes (a PDu confirmed or
+        resolved, an equivocal lesion back-dated, carry-forward) get a new assessment; their
+        signed reads stay as they are."""
+        latest = latest_assessments(self.ws, read.subject)
+        for earlier in read.earlier:
+            result = next((r for r in read.results if r.label == earlier.label), None)
+            if result is None or earlier.read_id is None or earlier.timepoint_id is None:
+                continue
+            known = latest.get(earlier.read_id)
+            before = known.final_category if known is not None else earlier.final_category
+            if result.final_category != before:
+                self.ws.add_assessment(
+                    self.actor, read.subject, earlier.timepoint_id, read_id=earlier.read_id,
+                    category=result.category, final_category=result.final_category,
+                    rule=result.rule, criteria_version=CRITERIA_VERSION,
+                    details={**result.to_dict(), "protocol": read.protocol.to_dict(),
+                             "recomputed_after": {"label": read.label, "read_id": read_id}})
+
+
+def latest_assessments(ws: WorkspaceRepository, subject: str | None = None
+                       ) -> dict[int, AssessmentRecord]:
+    """Read id → its most recent assessment (the current final category of a signed read)."""
+    out: dict[int, AssessmentRecord] = {}
+    for assessment in ws.list_assessments(subject):
+        if assessment.read_id is not None:
+            out[assessment.read_id] = assessment  # by id: the latest wins
+    return out
 
 
 def stored_measurements(read: GuidedRead) -> list[NewMeasurement]:
