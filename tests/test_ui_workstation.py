@@ -319,3 +319,23 @@ def test_hovering_a_view_takes_the_keys_but_not_from_a_text_field(qtbot, window)
     w.worklist.table.setFocus()
     QApplication.sendEvent(view, enter)
     assert view.hasFocus()
+
+
+def test_zoomed_views_pan_to_keep_the_crosshair_visible(qtbot, window) -> None:
+    from PyQt6.QtCore import QPointF
+
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    view = w.panels["followup"].views["axial"]
+    qtbot.keyClick(view, Qt.Key.Key_Plus)
+    qtbot.keyClick(view, Qt.Key.Key_Plus)
+    qtbot.keyClick(view, Qt.Key.Key_Plus)
+    width = view.view_box.viewRect().width()
+    far = _on_slice(w, "baseline", "axial", np.array([-35.0, 35.0, 0.0]))
+    w.session.set_cursor("baseline", far)  # the other side leads
+    cross = QPointF(view.vline.value(), view.hline.value())
+    assert view.view_box.viewRect().contains(cross)
+    assert view.view_box.viewRect().width() == pytest.approx(width)  # panned, not zoomed
+    view.view_box.translateBy(x=30.0, y=0.0)
+    qtbot.keyClick(view, Qt.Key.Key_C)
+    assert view.view_box.viewRect().center().x() == pytest.approx(cross.x(), abs=0.5)

@@ -13,6 +13,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Middle drag, Shift+left drag", "pan"),
     ("Ctrl+wheel, + / −", "zoom"),
     ("R, Home", "reset zoom and pan"),
+    ("C", "centre the view on the crosshair"),
     ("1  2  3  4", "bone / soft tissue / cement / MR auto window (both sides)"),
     ("L", "link or unlink navigation"),
     ("Ctrl+] / Ctrl+[", "next / previous follow-up"),

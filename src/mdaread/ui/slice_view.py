@@ -162,6 +162,8 @@ class SliceView(QWidget):
         self._place_labels()
         if new_volume:
             self.reset_view()
+        else:
+            self._keep_in_view(QPointF(c * du, r * dv))
         for overlay in self.overlays:
             overlay(self, state)
 
@@ -192,6 +194,20 @@ class SliceView(QWidget):
         """Fit the whole slice in the view."""
         if self.geometry_ is not None:
             self.view_box.autoRange(items=[self.image], padding=0.02)
+
+    def _keep_in_view(self, point: QPointF) -> None:
+        """Pan (never zoom) so that the crosshair stays visible when the cursor moves off the
+        zoomed-in view, e.g. when the other side leads."""
+        rect = self.view_box.viewRect()
+        if not rect.contains(point):
+            self.center_on(point)
+
+    def center_on(self, point: QPointF | None = None) -> None:
+        """Pan so that ``point`` (scene mm; default: the crosshair) is in the middle."""
+        if point is None:
+            point = QPointF(self.vline.value(), self.hline.value())
+        centre = self.view_box.viewRect().center()
+        self.view_box.translateBy(x=point.x() - centre.x(), y=point.y() - centre.y())
 
     def zoom(self, factor: float) -> None:
         """Zoom about the view centre (factor > 1 magnifies)."""
@@ -267,6 +283,8 @@ class SliceView(QWidget):
             self.zoom(0.8)
         elif key in (Qt.Key.Key_R, Qt.Key.Key_Home):
             self.reset_view()
+        elif key == Qt.Key.Key_C:
+            self.center_on()
         else:
             super().keyPressEvent(event)
             return
