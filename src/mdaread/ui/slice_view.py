@@ -102,6 +102,9 @@ class SliceView(QWidget):
 
         self.graphics = pg.GraphicsView(self)
         self.view_box = _ReadingViewBox(self)
+        # the view fits the slice only on request (reset_view): re-fitting on every new slice
+        # image would cost time and undo the reader's zoom
+        self.view_box.disableAutoRange()
         self.graphics.setCentralItem(self.view_box)
         self.image = pg.ImageItem(axisOrder="row-major")
         # the crosshair moves far more often than the slice changes: keep the scaled image as a
