@@ -219,8 +219,26 @@ def test_dock_follows_the_open_case(qtbot, tmp_path: Path) -> None:
         assert controller.panel.read.label == "3m" and not controller.panel.note.isVisible()
         assert window.guided_read_dock.widget() is controller.panel
         assert "RFA" not in controller.panel.earlier.text()
+        controller.panel.pages[0].cement.yes.click()   # an answer not saved yet …
         window.wait_until_loaded()
-        window.close()
+        window.close()                                 # … is kept as a draft
+        (draft,) = ws.list_reads("MDA-201", status="draft")
+        assert draft.timepoint_label == "3m" and draft.observations["cement_levels"] == ["T9"]
+        assert "saved" in window.status_label.text()
+
+
+def test_no_panel_for_the_data_manager(qtbot) -> None:
+    from mdaread.workflow.worklist import InMemorySource
+
+    class Source(InMemorySource):
+        ws, actor = object(), DM
+
+    window = MainWindow(Source("dm"))
+    qtbot.addWidget(window)
+    assert attach_guided_read(window) is None
+    window.source.actor = RITA
+    assert attach_guided_read(window) is not None
+    window.close()
 
 
 def test_new_lesions_and_a_measuring_tool_feed_the_same_panel(qtbot, ws) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -289,11 +289,14 @@ class GuidedReadPanel(QWidget):
         self.correction_row.setVisible(read.locked and self._correct is not None)
 
 
-class GuidedReadController:
-    """Keeps the main window's right-hand dock on the open case's guided read."""
+class GuidedReadController(QObject):
+    """Keeps the main window's right-hand dock on the open case's guided read; unsaved answers
+    are kept as a draft when the case, the timepoint or the window changes."""
 
     def __init__(self, window: Any, ws: Any, actor: Any) -> None:
+        super().__init__(window)
         self.window, self.ws, self.actor = window, ws, actor
+        window.installEventFilter(self)
         self.panel: GuidedReadPanel | None = None
         self.current: tuple[str, str] | None = None
         self.tabbed = False
@@ -345,6 +348,7 @@ class GuidedReadController:
         if self.tabbed:
             self.window.resize(size)  # the dock shares the worklist's column: no wider window
         if previous is not None:  # the dock does not delete the widget it held
+            self._keep(previous.read)
             previous.hide()
             previous.deleteLater()
 
@@ -363,6 +367,22 @@ class GuidedReadController:
             window.tabifyDockWidget(worklist, dock)
             self.tabbed = True
 
+    def _keep(self, read: GuidedRead) -> None:
+        """Save unsaved answers as a draft before their panel goes away (switching timepoint or
+        case, closing the window); a refusal is shown in the status bar."""
+        if read.dirty and not read.locked:
+            try:
+                read.save_draft()
+                self.window.status_label.setText(
+                    f"Draft of {read.subject} {read.label} saved")
+            except MdareadError as exc:
+                self.window.status_label.setText(f"Draft not saved: {exc}")
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if event.type() == QEvent.Type.Close and self.panel is not None:
+            self._keep(self.panel.read)
+        return False
+
     def _signed(self) -> None:
         self.window.refresh_worklist()
         if self.panel is not None and self.panel.read.is_baseline:
@@ -377,10 +397,11 @@ class GuidedReadController:
 
 def attach_guided_read(window: Any) -> GuidedReadController | None:
     """Wire the guided read into ``window`` when its source is a workspace (has ``ws`` and
-    ``actor``); other sources (in-memory tests, no workspace) get no panel."""
+    ``actor``) and the actor reads (reader or adjudicator); other sources (in-memory tests, no
+    workspace) and the data manager get no panel."""
     ws, actor = getattr(window.source, "ws", None), getattr(window.source, "actor", None)
-    if ws is None or actor is None:
-        return None
+    if ws is None or actor is None or getattr(actor, "role", "") not in ("reader", "adjudicator"):
+        return None  # the data manager does not read
     controller = GuidedReadController(window, ws, actor)
     window.guided_read = controller  # kept alive with the window
     return controller

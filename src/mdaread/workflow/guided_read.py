@@ -123,6 +123,7 @@ class GuidedRead:
         self.result: TimepointResult | None = None
         self.results: list[TimepointResult] = []
         self.error: str | None = None
+        self.dirty = False  # answers changed since the last save (or since opening)
         self.recompute()
 
     # --- what the reader sees ------------------------------------------------------------------
@@ -216,6 +217,7 @@ class GuidedRead:
                              "signed and cannot change; make a correction")
 
     def _done(self) -> None:
+        self.dirty = True
         self.recompute()
         self.changed.emit()
 
@@ -463,6 +465,7 @@ class GuidedRead:
         if self.store is None:
             raise InputError(f"subject {self.subject}, timepoint {self.label}: nowhere to save")
         self.store.save(self)
+        self.dirty = False
         self.changed.emit()
 
     def sign(self) -> SignInfo:
@@ -480,6 +483,7 @@ class GuidedRead:
             raise InputError(f"subject {self.subject}, timepoint {self.label}: nowhere to sign")
         info = self.store.sign(self)
         self.status, self.signed_at, self.reader = "signed", info.signed_at, info.reader
+        self.dirty = False
         self.read_id = info.read_id if info.read_id is not None else self.read_id
         self.changed.emit()
         return info
