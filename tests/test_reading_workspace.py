@@ -230,3 +230,25 @@ def test_demo_finds_or_generates_the_sample_trial(tmp_path, monkeypatch) -> None
     shipped.mkdir()
     (shipped / "randomisation.csv").write_text("subject,arm,centre,treatment_date\n")
     assert demo.ensure_sample_trial() == shipped
+
+
+def test_demo_command_builds_a_fresh_workspace_and_screenshots(trial, tmp_path, qapp) -> None:
+    from mdaread.cli import main
+
+    root, _ = trial
+    out, kept = tmp_path / "demo.png", tmp_path / "kept"
+    assert main(["demo", "--sample", str(root / "dicom"), "--keep", str(kept),
+                 "--screenshot", str(out), "--subject", "MDA-101", "--timepoint", "3m"]) == 0
+    _not_blank(out)
+    with open_workspace(kept) as ws:  # built through the ordinary use cases, arms included
+        subjects = ws.list_subjects(Actor("dm", "data_manager"))
+        assert {s.trial_id: s.arm for s in subjects} == ARMS
+        assert len(ws.list_series()) == 4
+
+
+def test_demo_without_a_sample_trial_is_a_clear_error(tmp_path, capsys) -> None:
+    from mdaread.cli import main
+
+    assert main(["demo", "--sample", str(tmp_path), "--screenshot", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert "randomisation.csv missing" in err and "Traceback" not in err
