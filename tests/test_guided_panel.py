@@ -264,3 +264,14 @@ def test_new_lesions_and_a_measuring_tool_feed_the_same_panel(qtbot, ws) -> None
     questions.table.selectRow(0)
     questions.remove.click()
     assert read.new_lesions == [] and questions.new_any.no.isChecked()
+
+
+def test_days_are_asked_when_the_workspace_does_not_know_them(qtbot, ws) -> None:
+    ws.ensure_timepoint(DM, "MDA-001", "extra")          # no scan date, no nominal day
+    read_baseline(qtbot, ws)
+    panel = make_panel(qtbot, open_guided_read(ws, RITA, "MDA-001", "extra"))
+    assert panel.days.isVisibleTo(panel) and "day ?" in panel.header.text()
+    assert "days since treatment" in panel.sign_button.toolTip()
+    type_mm(qtbot, panel.days, "120")
+    assert panel.read.days == 120 and not panel.days.isVisibleTo(panel)
+    assert "day 120" in panel.header.text()

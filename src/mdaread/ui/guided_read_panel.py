@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QKeySequence, QShortcut
+from PyQt6.QtGui import QIntValidator, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -64,6 +64,12 @@ class GuidedReadPanel(QWidget):
         self.modality = QComboBox()
         self.modality.addItems([NO_MODALITY, "CT", "MR"])
         self.modality.activated.connect(self._modality)
+        self.days = QLineEdit()
+        self.days.setPlaceholderText("days?")
+        self.days.setToolTip("Days since treatment (no scan date or nominal day is known)")
+        self.days.setValidator(QIntValidator(-3650, 3650, self.days))
+        self.days.setMaximumWidth(60)
+        self.days.editingFinished.connect(self._days)
         self.state = muted(wrap=True)
         self.note = QLabel(note)
         self.note.setWordWrap(True)
@@ -90,6 +96,7 @@ class GuidedReadPanel(QWidget):
         top.addWidget(self.timepoint)
         top.addWidget(QLabel("Modality"))
         top.addWidget(self.modality)
+        top.addWidget(self.days)
         top.addStretch(1)
         layout.addLayout(top)
         for widget in (self.state, self.note, self.earlier, self.result, self.steps):
@@ -198,6 +205,11 @@ class GuidedReadPanel(QWidget):
         if text != NO_MODALITY:
             self._run(self.read.set_modality, text)
 
+    def _days(self) -> None:
+        text = self.days.text().strip()
+        if text.lstrip("-").isdigit():
+            self._run(self.read.set_days, int(text))
+
     def _override(self) -> None:
         if self.read.locked:
             return
@@ -241,6 +253,7 @@ class GuidedReadPanel(QWidget):
         self.header.setText(f"{read.subject} · {read.label} · {day}")
         self.modality.setCurrentText(read.modality or NO_MODALITY)
         self.modality.setEnabled(not read.locked)
+        self.days.setVisible(read.days is None and not read.locked)
         self.state.setText(f"Signed by {read.reader} at {read.signed_at} (locked)" if read.locked
                            else f"Draft by {read.reader}" + (
                                f" · correction of read {read.supersedes}" if read.supersedes
