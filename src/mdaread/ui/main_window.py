@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Worklist", self)
         dock.setObjectName("worklistDock")
         dock.setWidget(self.worklist)
-        self.worklist.setMinimumWidth(340)
+        self.worklist.setMinimumWidth(280)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
@@ -329,15 +329,18 @@ class MainWindow(QMainWindow):
 
     def _registration_changed(self, matrix) -> None:
         if matrix is not None:
-            text = "  Registration: accepted — linked through it  "
+            text, tip = " Linked via accepted registration ", "baseline LPS → follow-up LPS"
         else:
-            text = "  Registration: none — linked in shared patient coordinates  "
+            text = " Linked in patient coordinates "
+            tip = "no accepted registration: the same LPS point on both sides"
             frames = {self.session.sides[s].volume.frame_of_reference_uid
                       for s in SIDES if self.session.sides[s].volume is not None}
             if len(frames) > 1:
                 # different scanner frames: patient coordinates only roughly correspond
-                text += "(different frames of reference: approximate)  "
+                text = " Linked in patient coordinates (approximate) "
+                tip += "; the scans have different frames of reference"
         self.registration_status.setText(text)
+        self.registration_status.setToolTip(tip)
 
     def closeEvent(self, event):
         for job in self.jobs.values():

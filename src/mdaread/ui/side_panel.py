@@ -22,6 +22,7 @@ from mdaread.workflow.reading import PRESET_NAMES, ReadingSession
 from mdaread.workflow.worklist import SeriesChoice
 
 SIDE_TITLES = {"baseline": "Baseline", "followup": "Follow-up"}
+PRESET_LABELS = {"bone": "Bone", "soft tissue": "Soft", "cement": "Cem", "MR auto": "MR"}
 # grid cell (row, column, row span, column span) of each view: the sagittal view — the spine's
 # long axis, and usually a wide image — gets the whole top row
 VIEW_CELLS = {"sagittal": (0, 0, 1, 2), "axial": (1, 0, 1, 1), "coronal": (1, 1, 1, 1)}
@@ -44,7 +45,11 @@ class SidePanel(QWidget):
         self.title.setObjectName("sideTitle")
         self.title.setStyleSheet(f"color: {colour};")
         self.series_picker = QComboBox()
-        self.series_picker.setMinimumContentsLength(18)
+        # narrow enough for two sides and a dock on a 1280-pixel screen; the full name is in
+        # the drop-down list
+        self.series_picker.setMinimumContentsLength(10)
+        self.series_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.series_picker.setToolTip("Series of this timepoint (CT, MR sequences)")
         self.series_picker.activated.connect(self._series_picked)
         self.preset_buttons: dict[str, QToolButton] = {}
@@ -53,8 +58,9 @@ class SidePanel(QWidget):
         header.addWidget(self.series_picker, 1)
         for name in PRESET_NAMES:
             button = QToolButton()
-            button.setText(name.split()[0].capitalize() if name != "MR auto" else "MR")
+            button.setText(PRESET_LABELS[name])
             button.setToolTip(f"Window preset: {name}")
+            button.setStyleSheet("padding: 2px 5px;")
             button.clicked.connect(lambda _=False, n=name: self.session.apply_preset(n, side))
             self.preset_buttons[name] = button
             header.addWidget(button)
@@ -95,7 +101,9 @@ class SidePanel(QWidget):
         if side != self.side:
             return
         state = self.session.sides[side]
-        self.title.setText(f"{SIDE_TITLES[side]} · {state.timepoint}")
+        label = state.timepoint or ""
+        same = label.lower() == SIDE_TITLES[side].lower()
+        self.title.setText(SIDE_TITLES[side] if same else f"{SIDE_TITLES[side]} · {label}")
         self.series_picker.clear()
         for choice in state.choices:
             self.series_picker.addItem(_choice_text(choice), choice)
