@@ -28,7 +28,7 @@ from mdaread.workflow.worklist import (
     sort_worklist,
 )
 
-COLUMNS = ("Subject", "Timepoint", "Day", "Modality", "Status")
+COLUMNS = ("Subject", "Timepoint", "Day", "Mod.", "Status")
 SORT_KEYS = {"Subject": "subject", "Timepoint": "timepoint", "Status": "status", "Day": "days"}
 STATUS_COLOURS = {"not read": theme.TEXT, "draft": theme.ACCENT, "signed": theme.MUTED}
 
