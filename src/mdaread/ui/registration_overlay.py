@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtWidgets import QGraphicsRectItem
 
 from mdaread.errors import MdareadError
 from mdaread.geometry.mpr import Mpr
@@ -67,6 +68,14 @@ class BaselineOverlay:
         self.image.setZValue(5)  # above the baseline slice, below the crosshair (10)
         self.image.hide()
         view.view_box.addItem(self.image, ignoreBounds=True)
+        # the cube's edge: in checkerboard/difference mode nothing else shows where it ends
+        self.outline = QGraphicsRectItem()
+        pen = pg.mkPen(theme.FOLLOWUP, width=1, style=Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self.outline.setPen(pen)
+        self.outline.setZValue(6)
+        self.outline.hide()
+        view.view_box.addItem(self.outline, ignoreBounds=True)
         self._mprs: tuple[Volume, Mpr, Volume, Mpr] | None = None
         self.shown: Uint8 | None = None  # the last overlay image drawn (tests, screenshots)
         self._rect = QRectF()
@@ -78,11 +87,13 @@ class BaselineOverlay:
         self.shown = image
         if image is None:
             self.image.hide()
+            self.outline.hide()
             return
-        rect = self._rect
         self.image.setImage(image, autoLevels=False, levels=(0, 255))
-        self.image.setRect(rect)
+        self.image.setRect(self._rect)
+        self.outline.setRect(self._rect)
         self.image.show()
+        self.outline.show()
 
     def _render(self, view: SliceView, state: SideState) -> Uint8 | None:
         g = view.geometry_

@@ -122,6 +122,7 @@ class RegistrationController:
         self.mode_box.setToolTip("The follow-up resampled over the baseline views (O)")
         self.mode_box.currentIndexChanged.connect(lambda i: self.set_mode(MODES[i]))
         bar.addWidget(self.mode_box)
+        bar.addWidget(QLabel(" Opacity "))
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(50)
@@ -299,6 +300,8 @@ class RegistrationController:
             self.info.setText(f"  Proposed: {describe(proposal)}{warn}  ")
             if self.mode == "off":
                 self.set_mode("blend")  # show it: a registration is checked by eye
+        else:
+            self.info.setText("")
         self._update_actions()
         self.redraw()
 
