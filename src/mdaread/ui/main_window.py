@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Worklist", self)
         dock.setObjectName("worklistDock")
         dock.setWidget(self.worklist)
-        self.worklist.setMinimumWidth(280)
+        self.worklist.setMinimumWidth(310)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 

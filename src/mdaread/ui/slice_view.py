@@ -35,6 +35,8 @@ from mdaread.workflow.reading import SideState
 theme.configure_pyqtgraph()
 
 Callback = Callable[..., None]
+# short plane names keep the corner label clear of the orientation letter in narrow views
+PLANE_SHORT = {"axial": "Ax", "sagittal": "Sag", "coronal": "Cor"}
 SCROLL_KEYS = {
     Qt.Key.Key_Up: 1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: -1, Qt.Key.Key_Left: -1,
     Qt.Key.Key_PageUp: 10, Qt.Key.Key_PageDown: -10,
@@ -161,7 +163,7 @@ class SliceView(QWidget):
         du, dv = g.pixel_mm
         self.vline.setPos(c * du)
         self.hline.setPos(r * dv)
-        self.info.setText(f"{self.plane}  {index + 1}/{g.n_slices}")
+        self.info.setText(f"{PLANE_SHORT[self.plane]} {index + 1}/{g.n_slices}")
         self._place_labels()
         if new_volume:
             self.reset_view()
