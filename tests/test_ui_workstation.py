@@ -340,3 +340,19 @@ def test_zoomed_views_pan_to_keep_the_crosshair_visible(qtbot, window) -> None:
     view.view_box.translateBy(x=30.0, y=0.0)
     qtbot.keyClick(view, Qt.Key.Key_C)
     assert view.view_box.viewRect().center().x() == pytest.approx(cross.x(), abs=0.5)
+
+
+class _BuggySource(InMemorySource):
+    def load(self, series, progress, cancel):
+        raise RuntimeError("disk on fire")
+
+
+def test_an_unexpected_loader_failure_is_a_one_line_dialog(qtbot, window, capsys) -> None:
+    src = _BuggySource("buggy")
+    src.add("MDA-011", "baseline", [_volume("x1")])
+    w = window(src)
+    _open(qtbot, w, "MDA-011", "baseline")
+    assert w.error_dialog is not None
+    assert w.error_dialog.text() == "unexpected RuntimeError: disk on fire"
+    assert "Traceback" in capsys.readouterr().err  # the trace goes to stderr for the developer
+    w.error_dialog.done(0)
