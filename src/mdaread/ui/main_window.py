@@ -99,8 +99,8 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addWidget(QLabel(" Follow-up: "))
         self.timepoint_strip = QWidget()
-        self.timepoint_strip.setLayout(QHBoxLayout())
-        self.timepoint_strip.layout().setContentsMargins(0, 0, 0, 0)
+        self.timepoint_layout = QHBoxLayout(self.timepoint_strip)
+        self.timepoint_layout.setContentsMargins(0, 0, 0, 0)
         self.timepoint_group = QButtonGroup(self)
         self.timepoint_group.setExclusive(True)
         bar.addWidget(self.timepoint_strip)
@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
+        assert status is not None  # QMainWindow creates it on first use
         self.status_label = QLabel("Ready")
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
@@ -208,7 +209,7 @@ class MainWindow(QMainWindow):
             self.set_followup(labels[index])
 
     def _rebuild_timepoint_strip(self) -> None:
-        layout = self.timepoint_strip.layout()
+        layout = self.timepoint_layout
         for button in self.timepoint_group.buttons():
             self.timepoint_group.removeButton(button)
             layout.removeWidget(button)
@@ -333,8 +334,8 @@ class MainWindow(QMainWindow):
         else:
             text = " Linked in patient coordinates "
             tip = "no accepted registration: the same LPS point on both sides"
-            frames = {self.session.sides[s].volume.frame_of_reference_uid
-                      for s in SIDES if self.session.sides[s].volume is not None}
+            volumes = [self.session.sides[s].volume for s in SIDES]
+            frames = {v.frame_of_reference_uid for v in volumes if v is not None}
             if len(frames) > 1:
                 # different scanner frames: patient coordinates only roughly correspond
                 text = " Linked in patient coordinates (approximate) "

@@ -56,7 +56,7 @@ class _ReadingViewBox(pg.ViewBox):
             return
         delta = ev.delta()
         if delta:
-            self._owner.scroll(1 if delta > 0 else -1)
+            self._owner.scroll_slices(1 if delta > 0 else -1)
         ev.accept()
 
     def mouseClickEvent(self, ev):
@@ -266,7 +266,7 @@ class SliceView(QWidget):
             self.setFocus()
             self.on_point(self.plane, world)
 
-    def scroll(self, delta: int) -> None:
+    def scroll_slices(self, delta: int) -> None:
         self.on_scroll(self.plane, delta)
 
     def window_drag(self, dx: float, dy: float) -> None:
@@ -278,10 +278,12 @@ class SliceView(QWidget):
             if world is not None:
                 self.on_hover(world)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:
+        if event is None:
+            return
         key = Qt.Key(event.key())
         if key in SCROLL_KEYS:
-            self.scroll(SCROLL_KEYS[key])
+            self.scroll_slices(SCROLL_KEYS[key])
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.zoom(1.25)
         elif key == Qt.Key.Key_Minus:

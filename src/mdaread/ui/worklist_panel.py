@@ -111,8 +111,11 @@ class WorklistPanel(QWidget):
 
     def cell_texts(self) -> list[list[str]]:
         """Every visible cell's text (tests check what the reader can see)."""
-        return [[self.table.item(r, c).text() for c in range(self.table.columnCount())]
-                for r in range(self.table.rowCount())]
+        rows = []
+        for r in range(self.table.rowCount()):
+            items = [self.table.item(r, c) for c in range(self.table.columnCount())]
+            rows.append([item.text() if item is not None else "" for item in items])
+        return rows
 
     def select(self, subject: str, timepoint: str) -> None:
         for row, entry in enumerate(self.shown):
