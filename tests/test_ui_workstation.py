@@ -356,3 +356,31 @@ def test_an_unexpected_loader_failure_is_a_one_line_dialog(qtbot, window, capsys
     assert w.error_dialog.text() == "unexpected RuntimeError: disk on fire"
     assert "Traceback" in capsys.readouterr().err  # the trace goes to stderr for the developer
     w.error_dialog.done(0)
+
+
+def _wheel(view, steps: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    from PyQt6.QtCore import QPointF
+    from PyQt6.QtGui import QWheelEvent
+    from PyQt6.QtWidgets import QApplication
+
+    viewport = view.graphics.viewport()
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    event = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(0, 0),
+                        QPoint(0, 120 * steps), Qt.MouseButton.NoButton, modifiers,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, event)
+
+
+def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(qtbot, window) -> None:
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    view = w.panels["baseline"].views["coronal"]
+    before = w.session.sides["baseline"].cursor.copy()
+    _wheel(view, 1)
+    step = w.session.sides["baseline"].cursor - before
+    # to the centre of the next coronal slice toward posterior: y from 0 (row 44.4) to row 45
+    assert np.allclose(step, (0, -40.0 + 45 * 0.9, 0))
+    width = view.view_box.viewRect().width()
+    _wheel(view, 1, Qt.KeyboardModifier.ControlModifier)
+    assert view.view_box.viewRect().width() < width
+    assert np.allclose(w.session.sides["baseline"].cursor - before, step)  # no scroll
