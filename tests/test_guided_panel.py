@@ -217,6 +217,7 @@ def test_dock_follows_the_open_case(qtbot, tmp_path: Path) -> None:
         panel.sign_button.click()
         qtbot.waitUntil(lambda: controller.panel is not panel, timeout=3000)
         assert controller.panel.read.label == "3m" and not controller.panel.note.isVisible()
+        assert controller.read is controller.panel.read
         assert window.guided_read_dock.widget() is controller.panel
         assert "RFA" not in controller.panel.earlier.text()
         controller.panel.pages[0].cement.yes.click()   # an answer not saved yet …
@@ -247,7 +248,8 @@ def test_new_lesions_and_a_measuring_tool_feed_the_same_panel(qtbot, ws) -> None
     panel = make_panel(qtbot, read)
     lesion, questions = panel.pages
     # a caliper tool calls the read, not the panel: the fields follow
-    read.set_measurement("L1", 25.5, 19, endpoints_lps=[(0, 0, 0), (25.5, 0, 0)],
+    assert panel.current_lesion() == "L1"
+    read.set_measurement(panel.current_lesion(), 25.5, 19, endpoints_lps=[(0, 0, 0), (25.5, 0, 0)],
                          series_uid="1.2.826.0.1.3680043.2.1125.1", method="semi-auto")
     assert (lesion.long_mm.text(), lesion.perp_mm.text()) == ("25.5", "19")
     assert lesion.method.text().startswith("semi-auto")

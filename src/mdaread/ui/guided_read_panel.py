@@ -221,6 +221,12 @@ class GuidedReadPanel(QWidget):
             self.stack.setCurrentIndex(row)
             self.pages[row].refresh()
 
+    def current_lesion(self) -> str | None:
+        """The tracked lesion whose step is shown (a measuring tool feeds its diameters with
+        ``self.read.set_measurement(lesion_id, …)``), or None on another step."""
+        page = self.stack.currentWidget()
+        return page.lesion_id if isinstance(page, LesionPage) else None
+
     def step(self, delta: int) -> None:
         row = min(max(self.steps.currentRow() + delta, 0), len(self.pages) - 1)
         self.steps.setCurrentRow(row)
@@ -314,6 +320,11 @@ class GuidedReadController(QObject):
         self.current: tuple[str, str] | None = None
         self.tabbed = False
         window.session.timepoint_changed.connect(lambda _side: self._later())
+
+    @property
+    def read(self) -> GuidedRead | None:
+        """The guided read shown in the dock (for measuring tools), or None."""
+        return self.panel.read if self.panel is not None else None
 
     def _later(self) -> None:
         QTimer.singleShot(0, self.sync)  # after the session has chosen both sides
