@@ -209,6 +209,10 @@ def test_draft_saved_and_reopened_keeps_unanswered_questions(ws) -> None:
     assert "L1: signs reviewed" in again.missing() and again.flags["fracture"] is None
     with pytest.raises(InputError, match="perpendicular diameter"):
         again.set_measurement("L1", 10, 12)
+    again.set_evaluable("L1", False, "artifact")      # a measurement that no longer counts
+    again.save_draft()
+    assert ws.list_measurements(draft.id) == []
+    assert "long_mm" not in again.observations()["lesions"][0]
 
 
 def test_earlier_signed_timepoints_of_the_same_subject_only(ws) -> None:

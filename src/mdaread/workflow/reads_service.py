@@ -223,10 +223,16 @@ def latest_assessments(ws: WorkspaceRepository, subject: str | None = None
 
 
 def stored_measurements(read: GuidedRead) -> list[NewMeasurement]:
-    """The read's measurements as the workspace stores them (LPS mm endpoints)."""
+    """The read's measurements as the workspace stores them (LPS mm endpoints); none for a
+    lesion answered not evaluable, or when the scan is not available (they do not count)."""
+    def counts(lesion_id: str) -> bool:
+        answers = read.answers.get(lesion_id)
+        return read.is_baseline or (read.scan_available and (
+            answers is None or answers.evaluable is not False))
+
     return [NewMeasurement(m.lesion_id, m.long_mm, m.perp_mm,
                            [list(p) for p in m.endpoints_lps], m.series_uid, m.method)
-            for m in read.measurements.values()]
+            for m in read.measurements.values() if counts(m.lesion_id)]
 
 
 def sync_lesions(ws: WorkspaceRepository, actor: Actor, subject: str,
