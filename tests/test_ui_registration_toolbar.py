@@ -194,3 +194,21 @@ def test_cancel_stops_the_job_without_a_proposal(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not controller.busy, timeout=60_000)
     assert controller.session.proposal is None and not w.last_error
     qtbot.waitUntil(lambda: not controller.cancel_button.isVisible())
+
+
+def test_centre_radius_and_key_card(qtbot, window) -> None:
+    w, controller = window
+    controller.set_mode("checkerboard")
+    w.session.set_cursor("baseline", (0.0, 0.0, 20.0))
+    qtbot.mouseClick(controller.centre_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(controller.session.center, w.session.sides["baseline"].cursor)
+    wide = controller.overlays["axial"].shown.shape
+    controller.radius_box.setValue(20)
+    narrow = controller.overlays["axial"].shown.shape
+    du, dv = w.panels["baseline"].views["axial"].geometry_.pixel_mm
+    # the cube's edge is 2 × radius (+ up to 4 voxels of crop margin) in each in-plane direction
+    assert 40.0 - du <= narrow[1] * du <= 40.0 + 5 * du
+    assert 40.0 - dv <= narrow[0] * dv <= 40.0 + 5 * dv
+    assert wide[0] > narrow[0] and wide[1] > narrow[1]
+    card = " ".join(label.text() for label in w.overlay.findChildren(type(controller.info)))
+    assert "nudge the follow-up" in card and "accept / reject" in card

@@ -20,7 +20,16 @@ from collections.abc import Callable
 import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PyQt6.QtWidgets import QComboBox, QLabel, QProgressBar, QSlider, QToolButton, QWidget
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
 
 from mdaread.errors import MdareadError
 from mdaread.ui import loader
@@ -51,6 +60,14 @@ NUDGE_KEYS: dict[str, tuple[tuple[float, float, float], tuple[float, float, floa
     "Alt+Shift+PgUp": ((0, 0, 0), (0, NUDGE_DEG, 0)),
     "Alt+Shift+PgDown": ((0, 0, 0), (0, -NUDGE_DEG, 0)),
 }
+
+KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("Ctrl+Shift+R / Ctrl+Shift+F", "register / refine the proposal"),
+    ("Ctrl+Return / Ctrl+Backspace", "accept / reject the proposal"),
+    ("O, M", "next overlay mode (blend, checkerboard, difference, off) / landmark mode"),
+    ("Alt+← → / ↑ ↓ / PgUp PgDn", "nudge the follow-up 1 mm along x / z / y"),
+    ("Alt+Shift+same keys", "rotate it 1° about z / x / y (region centre)"),
+)
 
 
 class RegistrationController:
@@ -107,6 +124,17 @@ class RegistrationController:
         self.reject_button = self._button(
             "Reject", "Reject the proposal; the previous mapping stays (Ctrl+Backspace)",
             self.reject)
+        self.centre_button = self._button(
+            "Centre here", "Register around the baseline cursor instead of the treated "
+            "vertebra", self.centre_on_cursor)
+        self.radius_box = QSpinBox()
+        self.radius_box.setRange(15, 100)
+        self.radius_box.setSuffix(" mm")
+        self.radius_box.setValue(round(self.session.radius_mm))
+        self.radius_box.setToolTip("Radius of the region around the centre that is registered "
+                                   "and overlaid")
+        self.radius_box.valueChanged.connect(self.set_radius)
+        bar.addWidget(self.radius_box)
         bar.addSeparator()
         self.landmarks_button = self._button(
             "Landmarks", "Landmark mode (M): click a point on the baseline, then the same point "
@@ -152,11 +180,22 @@ class RegistrationController:
         }
         for key, (shift, turn) in NUDGE_KEYS.items():
             keys[key] = self._nudger(shift, turn)
+        self._describe_keys()
         self.shortcuts = []
         for key, slot in keys.items():
             shortcut = QShortcut(QKeySequence(key), self.window)
             shortcut.activated.connect(slot)
             self.shortcuts.append(shortcut)
+
+    def _describe_keys(self) -> None:
+        """Add the registration keys to the window's shortcut card (F1)."""
+        grid = self.window.overlay.layout()
+        if not isinstance(grid, QGridLayout):
+            return
+        for keys, action in KEY_HELP:
+            row = grid.rowCount()
+            grid.addWidget(QLabel(f"<b>{keys}</b>"), row, 0)
+            grid.addWidget(QLabel(action), row, 1)
 
     def _nudger(self, shift: tuple[float, float, float],
                 turn: tuple[float, float, float]) -> Callable[[], None]:
@@ -256,6 +295,20 @@ class RegistrationController:
             return
         if self.mode == "off":
             self.set_mode("blend")
+
+    def centre_on_cursor(self) -> None:
+        """Register (and overlay) around the baseline cursor from now on."""
+        cursor = self.window.session.sides["baseline"].cursor
+        if cursor is None:
+            return
+        self.session.set_center(cursor)
+        x, y, z = (float(v) for v in cursor)
+        self.info.setText(f"  region centre: LPS ({x:.0f}, {y:.0f}, {z:.0f}) mm  ")
+        self.redraw()
+
+    def set_radius(self, radius_mm: float) -> None:
+        self.session.radius_mm = float(radius_mm)
+        self.redraw()
 
     def fit_landmarks(self) -> None:
         if self.session.fit_landmarks() is not None and self.mode == "off":
