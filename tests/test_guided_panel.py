@@ -277,3 +277,31 @@ def test_days_are_asked_when_the_workspace_does_not_know_them(qtbot, ws) -> None
     type_mm(qtbot, panel.days, "120")
     assert panel.read.days == 120 and not panel.days.isVisibleTo(panel)
     assert "day 120" in panel.header.text()
+
+
+def test_level_follows_the_viewer_cursor(qtbot, ws) -> None:
+    from types import SimpleNamespace
+
+    from PyQt6.QtWidgets import QMainWindow
+
+    from mdaread.ui.guided_read_panel import GuidedReadController
+    from mdaread.workflow.signals import Signal
+
+    panel = make_panel(qtbot, open_guided_read(ws, RITA, "MDA-001", "baseline"))
+    page = panel.pages[0]
+    window = QMainWindow()             # what the controller needs of the main window: a session
+    qtbot.addWidget(window)
+    window.session = SimpleNamespace(  # type: ignore[attr-defined]
+        timepoint_changed=Signal(), cursor_changed=Signal(),
+        sides={"baseline": SimpleNamespace(cursor=(0.0, 0.0, 40.0)),
+               "followup": SimpleNamespace(cursor=None)},
+        readout=lambda side, world: SimpleNamespace(level="T11" if world[2] > 0 else "L3"))
+    controller = GuidedReadController(window, ws, RITA)
+    controller.panel = panel
+    window.session.cursor_changed.emit("followup")  # not the side baseline lesions are on
+    assert page.level.currentText() == "L1"
+    window.session.cursor_changed.emit("baseline")
+    assert page.level.currentText() == "T11"
+    window.session.sides["baseline"].cursor = (0.0, 0.0, -40.0)
+    window.session.cursor_changed.emit("baseline")
+    assert page.level.currentText() == "L3"

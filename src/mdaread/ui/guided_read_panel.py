@@ -221,6 +221,14 @@ class GuidedReadPanel(QWidget):
             self.stack.setCurrentIndex(row)
             self.pages[row].refresh()
 
+    def suggest_level(self, level: str) -> None:
+        """Preset the level of the next lesion to add (the vertebra under the viewer's cursor)
+        unless the reader is choosing one."""
+        for page in self.pages:
+            box = getattr(page, "level", None)
+            if isinstance(box, QComboBox) and not box.hasFocus() and box.findText(level) >= 0:
+                box.setCurrentText(level)
+
     def current_lesion(self) -> str | None:
         """The tracked lesion whose step is shown (a measuring tool feeds its diameters with
         ``self.read.set_measurement(lesion_id, …)``), or None on another step."""
@@ -320,11 +328,23 @@ class GuidedReadController(QObject):
         self.current: tuple[str, str] | None = None
         self.tabbed = False
         window.session.timepoint_changed.connect(lambda _side: self._later())
+        window.session.cursor_changed.connect(self._cursor)
 
     @property
     def read(self) -> GuidedRead | None:
         """The guided read shown in the dock (for measuring tools), or None."""
         return self.panel.read if self.panel is not None else None
+
+    def _cursor(self, side: str) -> None:
+        """Baseline lesions are added on the baseline side, new lesions on the follow-up."""
+        panel = self.panel
+        if panel is None or panel.read.locked or (side == "baseline") != panel.read.is_baseline:
+            return
+        session = self.window.session
+        cursor = session.sides[side].cursor
+        level = session.readout(side, cursor).level if cursor is not None else None
+        if level:
+            panel.suggest_level(level)
 
     def _later(self) -> None:
         QTimer.singleShot(0, self.sync)  # after the session has chosen both sides
