@@ -384,3 +384,46 @@ def test_wheel_scrolls_slices_and_ctrl_wheel_zooms(qtbot, window) -> None:
     _wheel(view, 1, Qt.KeyboardModifier.ControlModifier)
     assert view.view_box.viewRect().width() < width
     assert np.allclose(w.session.sides["baseline"].cursor - before, step)  # no scroll
+
+
+def _drag(view, button, dx: int, dy: int) -> None:
+    from PyQt6.QtCore import QEvent, QPointF
+    from PyQt6.QtGui import QMouseEvent
+    from PyQt6.QtWidgets import QApplication
+
+    viewport = view.graphics.viewport()
+    start = QPointF(viewport.width() / 2, viewport.height() / 2)
+    none = Qt.KeyboardModifier.NoModifier
+
+    def send(kind, pos, which, held) -> None:
+        glob = QPointF(viewport.mapToGlobal(pos.toPoint()))
+        QApplication.sendEvent(viewport, QMouseEvent(kind, pos, glob, which, held, none))
+
+    send(QEvent.Type.MouseButtonPress, start, button, button)
+    for n in range(1, 6):  # several moves: pyqtgraph starts a drag past a few pixels
+        pos = QPointF(start.x() + dx * n / 5, start.y() + dy * n / 5)
+        send(QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, button)
+    send(QEvent.Type.MouseButtonRelease, QPointF(start.x() + dx, start.y() + dy), button,
+         Qt.MouseButton.NoButton)
+
+
+def test_right_drag_sets_window_and_level(qtbot, window) -> None:
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    view = w.panels["baseline"].views["axial"]
+    before = w.session.sides["baseline"].window
+    _drag(view, Qt.MouseButton.RightButton, 60, -30)
+    after = w.session.sides["baseline"].window
+    assert after.width > before.width and after.level > before.level
+
+
+def test_middle_drag_pans_without_moving_the_cursor(qtbot, window) -> None:
+    # a separate window: synthetic drags back to back confuse pyqtgraph's drag bookkeeping
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    view = w.panels["baseline"].views["axial"]
+    cursor = w.session.sides["baseline"].cursor.copy()
+    centre = view.view_box.viewRect().center()
+    _drag(view, Qt.MouseButton.MiddleButton, 40, 0)
+    assert view.view_box.viewRect().center().x() < centre.x()  # the image follows the mouse
+    assert np.allclose(w.session.sides["baseline"].cursor, cursor)  # panning moves no cursor
