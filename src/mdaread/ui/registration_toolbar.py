@@ -32,7 +32,7 @@ from PyQt6.QtWidgets import (
 )
 
 from mdaread.errors import MdareadError
-from mdaread.ui import loader
+from mdaread.ui import loader, theme
 from mdaread.ui.main_window import MainWindow
 from mdaread.ui.registration_overlay import MODES, BaselineOverlay, LandmarkMarkers
 from mdaread.workflow.reading import SIDES
@@ -158,9 +158,12 @@ class RegistrationController:
         self.opacity_slider.setToolTip("Blend opacity of the follow-up")
         self.opacity_slider.valueChanged.connect(lambda v: self.set_opacity(v / 100.0))
         bar.addWidget(self.opacity_slider)
+        # messages, progress and cancel live in the status bar: the toolbar row is full
+        status = self.window.statusBar()
+        assert status is not None  # QMainWindow creates it on first use
         self.info = QLabel()
-        self.info.setObjectName("muted")
-        bar.addWidget(self.info)
+        self.info.setStyleSheet(f"color: {theme.ACCENT};")
+        status.addWidget(self.info, 2)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(140)
@@ -169,7 +172,8 @@ class RegistrationController:
         self.cancel_button.setToolTip("Stop the registration")
         self.cancel_button.clicked.connect(self.cancel)
         self._busy_widgets: list[QWidget] = [self.progress, self.cancel_button]
-        self._busy_actions = [a for a in (bar.addWidget(w) for w in self._busy_widgets) if a]
+        for widget in self._busy_widgets:
+            status.addPermanentWidget(widget)
         self._show_busy(False)
 
     def _build_shortcuts(self) -> None:
@@ -264,8 +268,8 @@ class RegistrationController:
         self._update_actions()
 
     def _show_busy(self, busy: bool) -> None:
-        for action in self._busy_actions:
-            action.setVisible(busy)
+        for widget in self._busy_widgets:
+            widget.setVisible(busy)
 
     def cancel(self) -> None:
         if self.job is not None:
