@@ -212,3 +212,14 @@ def test_centre_radius_and_key_card(qtbot, window) -> None:
     assert wide[0] > narrow[0] and wide[1] > narrow[1]
     card = " ".join(label.text() for label in w.overlay.findChildren(type(controller.info)))
     assert "nudge the follow-up" in card and "accept / reject" in card
+
+
+def test_closing_the_window_cancels_a_running_registration(qtbot, window) -> None:
+    w, controller = window
+    qtbot.mouseClick(controller.register_button, Qt.MouseButton.LeftButton)
+    worker = controller.job
+    assert worker is not None and not worker.is_cancelled
+    w.close()
+    assert worker.is_cancelled
+    qtbot.waitUntil(lambda: not controller.busy, timeout=60_000)
+    assert controller.session.proposal is None

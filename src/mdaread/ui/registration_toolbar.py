@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -70,6 +70,19 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
 )
 
 
+class _CloseWatcher(QObject):
+    """Cancels a running registration when the window closes (its pool waits for jobs)."""
+
+    def __init__(self, controller: RegistrationController) -> None:
+        super().__init__(controller.window)
+        self.controller = controller
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.Close:
+            self.controller.cancel()
+        return False
+
+
 class RegistrationController:
     """Owns the RegistrationSession of one MainWindow and its widgets."""
 
@@ -88,6 +101,8 @@ class RegistrationController:
         session.failed.connect(lambda message: window.show_error("Registration", message))
         session.landmarks_changed.connect(self._landmarks_changed)
         window.session.registration_changed.connect(lambda *_: self.redraw())
+        self._close_watcher = _CloseWatcher(self)
+        window.installEventFilter(self._close_watcher)
         self._update_actions()
 
     # --- building ----------------------------------------------------------------------------
