@@ -205,3 +205,24 @@ def test_store_for_an_in_memory_source(pair) -> None:
     source = make_source(pair)
     store = store_for(source)
     assert isinstance(store, MemoryRegistrationStore) and store.source is source
+
+
+def test_without_a_treated_level_the_centre_is_the_cursor_when_first_asked(pair) -> None:
+    source = InMemorySource("no levels")
+    source.add("MDA-051", "baseline", [pair[0]], days=-3)
+    source.add("MDA-051", "3m", [pair[1]], days=92)
+    reading = ReadingSession(source)
+    session = RegistrationSession(reading, MemoryRegistrationStore())
+    reading.open("MDA-051", "3m")
+    for side in ("baseline", "followup"):
+        choice = reading.preferred_series(side)
+        reading.show(side, choice, reading.load_volume(choice))
+    reading.set_cursor("baseline", (5.0, 2.0, -3.0))
+    np.testing.assert_allclose(session.center, (5.0, 2.0, -3.0))
+    reading.set_cursor("baseline", (20.0, 2.0, -3.0))
+    np.testing.assert_allclose(session.center, (5.0, 2.0, -3.0))  # kept while navigating
+    session.set_center((20.0, 2.0, -3.0))
+    np.testing.assert_allclose(session.center, (20.0, 2.0, -3.0))
+    reading.set_followup("3m")  # another pair on show: the centre is chosen again
+    reading.set_cursor("baseline", (0.0, 0.0, 0.0))
+    np.testing.assert_allclose(session.center, (0.0, 0.0, 0.0))

@@ -165,7 +165,8 @@ class RegistrationSession:
     @property
     def center(self) -> FloatArray:
         """The region centre in baseline LPS mm: set by ``set_center``, else the treated
-        vertebra's landmark on the baseline, else the baseline cursor, else the grid centre."""
+        vertebra's landmark on the baseline, else the baseline cursor when first asked (then
+        kept, so the region does not follow every cursor move), else the grid centre."""
         if self._center is not None:
             return self._center
         state = self.reading.sides["baseline"]
@@ -173,7 +174,8 @@ class RegistrationSession:
         if treated:
             return np.asarray(treated[0].center, dtype=np.float64)
         if state.cursor is not None:
-            return np.asarray(state.cursor, dtype=np.float64)
+            self._center = np.asarray(state.cursor, dtype=np.float64).copy()
+            return self._center
         base, _ = self.volumes()
         return base.center_world()
 
