@@ -18,17 +18,19 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="reads_command", metavar="ACTION", required=True)
 
     imp = sub.add_parser("import", help="observations (batch JSON) become reads")
-    imp.add_argument("workspace", metavar="W")
+    imp.add_argument("workspace", metavar="W", help="trial workspace folder")
     imp.add_argument("file", metavar="FILE.json", help="observations in the batch form")
     imp.add_argument("--reader", required=True, metavar="NAME", help="who made these reads")
-    imp.add_argument("--purpose", choices=PURPOSES, default="primary")
+    imp.add_argument("--purpose", choices=PURPOSES, default="primary",
+                     help="primary (default) or reread, as a reader; adjudication, as an "
+                          "adjudicator")
     imp.add_argument("--sign", action="store_true",
                      help="sign every read (else they stay drafts)")
     imp.add_argument("--json", action="store_true", help="machine-readable output")
     imp.set_defaults(func=run_import)
 
     lst = sub.add_parser("list", help="the workspace's reads")
-    lst.add_argument("workspace", metavar="W")
+    lst.add_argument("workspace", metavar="W", help="trial workspace folder")
     lst.add_argument("--subject", metavar="ID", help="only this subject")
     lst.add_argument("--all", action="store_true", help="include superseded reads")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
