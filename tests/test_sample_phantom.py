@@ -3,6 +3,8 @@ belong, and the follow-up rendered through the inverse of the truth transform.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -12,6 +14,7 @@ from mdaread.sample.anatomy import build_anatomy
 from mdaread.sample.lesions import lesion_ellipsoid, lesion_parts, place_cement
 from mdaread.sample.render import axial_grid, finish_ct, render
 from mdaread.sample.scenarios import SCENARIOS
+from mdaread.sample.shapes import Ellipsoid
 from mdaread.sample.trial import random_rigid
 
 
@@ -67,37 +70,42 @@ def test_blastic_lesions_are_dense() -> None:
 
 
 def _body_contains(v: an.Vertebra, pts: np.ndarray) -> np.ndarray:
-    r = np.abs((pts[:, 0] - v.cx) / v.a) ** 2.6 + np.abs((pts[:, 1] - v.cy) / v.b) ** 2.6
-    return (r <= 1.0) & (np.abs(pts[:, 2] - v.cz) <= v.height / 2)
+    shape = an.body_shape(v)
+    return shape.contains(pts[:, 0], pts[:, 1], pts[:, 2])
 
 
-def _surface(e: object, n: int = 400) -> np.ndarray:
+def _surface(e: Ellipsoid, n: int = 400) -> np.ndarray:
+    """Points spread over the ellipsoid's surface (baseline LPS mm)."""
     rng = np.random.default_rng(0)
     d = rng.normal(size=(n, 3))
     d /= np.linalg.norm(d, axis=1, keepdims=True)
-    c, s = np.cos(e.theta), np.sin(e.theta)  # type: ignore[attr-defined]
-    u, w, z = d[:, 0] * e.rx, d[:, 1] * e.ry, d[:, 2] * e.rz  # type: ignore[attr-defined]
-    return np.stack([e.cx + u * c - w * s, e.cy + u * s + w * c, e.cz + z], axis=1)  # type: ignore[attr-defined]
+    c, s = np.cos(e.theta), np.sin(e.theta)
+    u, w, z = d[:, 0] * e.rx, d[:, 1] * e.ry, d[:, 2] * e.rz
+    return np.stack([e.cx + u * c - w * s, e.cy + u * s + w * c, e.cz + z], axis=1)
 
 
+@pytest.mark.parametrize("scale", [0.95, 1.07])  # the range of subject sizes
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: "-".join(s.treated_levels))
-def test_lesions_fit_their_body_and_cement_stays_clear(scenario: object) -> None:
-    anatomy = build_anatomy(list(scenario.treated_levels), 0.95, 15.0)  # type: ignore[attr-defined]
-    boluses = place_cement(anatomy, scenario)  # type: ignore[arg-type]
-    for lesion in scenario.lesions:  # type: ignore[attr-defined]
+def test_lesions_fit_their_body_and_cement_stays_clear(scenario: Any, scale: float) -> None:
+    anatomy = build_anatomy(list(scenario.treated_levels), scale, 15.0)
+    boluses = place_cement(anatomy, scenario)
+    solids = []
+    for lesion in scenario.lesions:
         v = anatomy.vertebrae[lesion.level]
-        for state in lesion.states:
-            if state.long_mm == 0:
-                continue
-            solid = lesion_ellipsoid(v, lesion.offset, state.long_mm, state.perp_mm,
-                                     lesion.theta_deg)
-            assert _body_contains(v, _surface(solid)).mean() > 0.97, lesion.id
-            for bolus in boluses:
-                if bolus.level != lesion.level:
-                    continue
-                pts = _surface(solid)
+        solids += [(lesion.id, v, lesion_ellipsoid(v, lesion.offset, s.long_mm, s.perp_mm,
+                                                   lesion.theta_deg))
+                   for s in lesion.states if s.long_mm > 0]
+    for new in scenario.new_lesions:
+        v = anatomy.vertebrae[new.level]
+        solids += [(new.id, v, lesion_ellipsoid(v, new.offset, seen[1], seen[2], 0.0))
+                   for seen in new.states if seen is not None]
+    for name, v, solid in solids:
+        pts = _surface(solid)
+        assert _body_contains(v, pts).mean() > 0.97, name
+        for bolus in boluses:
+            if bolus.level == v.level:
                 rel = (pts - np.array(bolus.centre)) / np.array(bolus.radii)
-                assert (np.linalg.norm(rel, axis=1) > 1.0).all(), (lesion.id, state)
+                assert (np.linalg.norm(rel, axis=1) > 1.0).all(), name
 
 
 def test_follow_up_is_the_baseline_anatomy_moved_by_the_transform() -> None:

@@ -324,29 +324,36 @@ def test_round_trip_through_io(small_trial: Path, truth: dict[str, Any]) -> None
             assert float(volume.array[k, j, i]) >= 1500  # denser than any bone
 
 
+def _ball_mean(volume: Any, centre: list[float], radius_mm: float) -> float:
+    """Mean value of the voxels within ``radius_mm`` of ``centre`` (LPS mm)."""
+    k, j, i = np.indices(volume.shape)
+    points = volume.index_to_world(np.stack([i, j, k], axis=-1).reshape(-1, 3))
+    near = np.linalg.norm(points - np.asarray(centre), axis=1) <= radius_mm
+    assert near.any()
+    return float(volume.array.reshape(-1)[near].mean())
+
+
 def test_mr_lesions_are_dark_on_t1_and_bright_on_stir(small_trial: Path,
                                                        truth: dict[str, Any]) -> None:
     io = pytest.importorskip("mdaread.io")
     checked = 0
-    for subject, tp, series in _series(truth):
+    for _, tp, series in _series(truth):
         if tp["modality"] != "MR":
             continue
         volume = io.load_path(small_trial / series["folder"])
         for lesion in tp["lesions"]:
-            if lesion["look"] == "gone":
+            if lesion["look"] not in ("lytic", "mixed"):
                 continue
-            i, j, k = np.rint(volume.world_to_index(lesion["centre_lps"])).astype(int)
+            value = _ball_mean(volume, lesion["centre_lps"], 0.35 * lesion["perp_mm"])
             # normal marrow: the centre of the untreated body above
-            marrow_point = tp["vertebral_body_centres_lps"][_neighbour(lesion["level"])]
-            mi, mj, mk = np.rint(volume.world_to_index(marrow_point)).astype(int)
-            lesion_value = float(volume.array[k, j, i])
-            marrow = float(volume.array[mk, mj, mi])
+            marrow = _ball_mean(volume, tp["vertebral_body_centres_lps"][
+                _neighbour(lesion["level"])], 5.0)
             if series["sequence"] == "T1":
-                assert lesion_value < marrow, (series["folder"], lesion["id"])
+                assert value < 0.6 * marrow, (series["folder"], lesion["id"])
             else:
-                assert lesion_value > marrow, (series["folder"], lesion["id"])
+                assert value > 1.5 * marrow, (series["folder"], lesion["id"])
             checked += 1
-    assert checked
+    assert checked >= 4
 
 
 def _neighbour(level: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from mdaread.sample.shapes import Capsule, EllipticCylinderZ, Shape
+from mdaread.sample.shapes import Capsule, EllipticCylinderZ, Shape, VertebralBody
 
 # Tissue labels (uint8). Intensities per modality live in mdaread.sample.render.
 AIR, SKIN, FAT, SOFT, MUSCLE, LUNG, BLOOD, ANNULUS, NUCLEUS = range(9)
@@ -101,7 +101,8 @@ def build_vertebrae(centre_levels: list[str], scale: float) -> tuple[dict[str, V
 
 
 def _disc_parts(lower: Vertebra, upper: Vertebra) -> list[Part]:
-    z0, z1 = lower.cz + lower.height / 2, upper.cz - upper.height / 2
+    # reach 1.5 mm into both bodies: the disc fills their concave endplates
+    z0, z1 = lower.cz + lower.height / 2 - 1.5, upper.cz - upper.height / 2 + 1.5
     cx, cy = (lower.cx + upper.cx) / 2, (lower.cy + upper.cy) / 2
     a, b = (lower.a + upper.a) / 2 + 1.0, (lower.b + upper.b) / 2 + 1.0
     return [
@@ -110,9 +111,14 @@ def _disc_parts(lower: Vertebra, upper: Vertebra) -> list[Part]:
     ]
 
 
-def _bone(capsules: list[Capsule], cortex_mm: float = 1.5) -> list[Part]:
+def body_shape(v: Vertebra) -> VertebralBody:
+    """The outer surface of a vertebral body (waisted sides, concave endplates)."""
+    return VertebralBody(v.cx, v.cy, v.cz, v.a, v.b, v.height)
+
+
+def _bone(capsules: list[Capsule], cortex_mm: float = 1.2) -> list[Part]:
     """Capsules of bone: every cortical shell first, then every cancellous core, so capsules
-    stacked into one element show no inner cortex."""
+    stacked into one element show no inner cortex (stack them closer than their core radius)."""
     cores = [Capsule(c.p0, c.p1, max(c.r - cortex_mm, 0.5)) for c in capsules]
     return [Part(c, CORTEX) for c in capsules] + [Part(c, CANCELLOUS) for c in cores]
 
@@ -128,9 +134,8 @@ def vertebra_parts(v: Vertebra) -> list[Part]:
     processes, articular pillars, and the spinal canal with cord/CSF, for one vertebra."""
     h2 = v.height / 2
     parts = [
-        Part(EllipticCylinderZ(v.cx, v.cy, v.a, v.b, v.cz - h2, v.cz + h2, 2.6), CORTEX),
-        Part(EllipticCylinderZ(v.cx, v.cy, v.a - 1.8, v.b - 1.8, v.cz - h2 + 1.2,
-                               v.cz + h2 - 1.2, 2.6), CANCELLOUS),
+        Part(body_shape(v), CORTEX),
+        Part(VertebralBody(v.cx, v.cy, v.cz, v.a - 1.8, v.b - 1.8, v.height - 2.4), CANCELLOUS),
     ]
     lumbar = not v.thoracic
     rc_x, rc_y = (11.0, 8.5) if lumbar else (8.0, 7.5)
@@ -149,7 +154,8 @@ def vertebra_parts(v: Vertebra) -> list[Part]:
         pillar = (side * (rc_x + 4.0), canal_y + 3.0)
         parts += _bone(_stack(ped0, ped1, ped_r, (-2.5, 0.0, 2.5)))
         parts += _bone(_stack(ped1, (0.0, lam_back, zp - 2.0), 3.0, tall))
-        parts += _bone(_stack(ped1, tp_tip, 3.5 if lumbar else 3.0, (-2.0, 2.0)))
+        parts += _bone(_stack(ped1, tp_tip, 3.5 if lumbar else 3.0,
+                              (-2.0, 2.0) if lumbar else (-1.5, 1.5)))
         parts += _bone([Capsule((*pillar, v.cz - h2 - 2.0), (*pillar, v.cz + h2 + 1.0), 4.0)])
     parts += _bone(_stack((0.0, lam_back, zp - 2.0), (0.0, lam_back + spine_len,
                                                        zp - 2.0 - tip_drop), 3.0, tall))

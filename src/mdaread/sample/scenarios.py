@@ -94,13 +94,13 @@ SCENARIOS: tuple[Scenario, ...] = (
             _s(20, 15, "filled", "complete_fill_in"))),),
         expected=(("SD", "SD"), ("PR", "PR"), ("PR", "PR"), ("CR", "CR")),
     ),
-    Scenario(  # SPD 300 → 300 (0 %) → 432 (+44 %, flagged) → 130 (−56.7 %) → 108 (−64 %)
+    Scenario(  # SPD 252 → 252 (0 %) → 374 (+48 %, flagged) → 108 (−57 %) → 88 (−65 %)
         story="mixed T9 lesion after SBRT: SD on MR, pseudoprogression at 3 months (PD "
               "unconfirmed) that resolves, then PR by shrinkage on MR and CT",
         arm=SBRT, centre="C2", treated_levels=("T9",), modalities=("CT", "MR", "CT", "MR", "CT"),
-        lesions=(Lesion("L1", "T9", "mixed", True, (-5.0, 2.0, 0.0), -15.0, (
-            _s(20, 15, "mixed"), _s(20, 15, "mixed"), _s(24, 18, "mixed"),
-            _s(13, 10, "mixed"), _s(12, 9, "mixed"))),),
+        lesions=(Lesion("L1", "T9", "mixed", True, (-3.0, 1.0, 0.0), -15.0, (
+            _s(18, 14, "mixed"), _s(18, 14, "mixed"), _s(22, 17, "mixed"),
+            _s(12, 9, "mixed"), _s(11, 8, "mixed"))),),
         flags={"3m": ("possible_pseudoprogression",)},
         expected=(("SD", "SD"), ("PDu", "SD"), ("PR", "PR"), ("PR", "PR")),
     ),

@@ -113,3 +113,36 @@ class Capsule(Shape):
         ex, ey, ez = px - t * dx, py - t * dy, pz - t * dz
         inside: BoolArray = ex * ex + ey * ey + ez * ez <= self.r * self.r
         return inside
+
+
+@dataclass(frozen=True)
+class VertebralBody(Shape):
+    """A vertebral body: a super-elliptic cylinder along z (centre cx, cy, cz; half-width a,
+    half-depth b, height h, mm) whose sides are waisted (``waist``: fraction narrower at
+    mid-height) and whose endplates are concave (``dish`` mm deeper at the centre than at the
+    rim), as on a sagittal or coronal view of a real spine."""
+
+    cx: float
+    cy: float
+    cz: float
+    a: float
+    b: float
+    h: float
+    power: float = 2.6
+    waist: float = 0.06
+    dish: float = 1.5
+
+    def bounds(self) -> Bounds:
+        h2 = self.h / 2
+        return ((self.cx - self.a, self.cy - self.b, self.cz - h2),
+                (self.cx + self.a, self.cy + self.b, self.cz + h2))
+
+    def contains(self, x: FloatArray, y: FloatArray, z: FloatArray) -> BoolArray:
+        h2 = self.h / 2
+        t = (z - self.cz) / h2
+        scale = 1.0 - self.waist * (1.0 - np.minimum(t * t, 1.0))
+        q = (np.abs((x - self.cx) / (self.a * scale)) ** self.power
+             + np.abs((y - self.cy) / (self.b * scale)) ** self.power)
+        limit = h2 - self.dish * (1.0 - np.minimum(q, 1.0))
+        inside: BoolArray = (q <= 1.0) & (np.abs(z - self.cz) <= limit)
+        return inside
