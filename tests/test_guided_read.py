@@ -232,3 +232,14 @@ def test_earlier_signed_timepoints_of_the_same_subject_only(ws) -> None:
     assert later.final_of("3m") == "SD"             # resolved: steps 2-6 at 3m
     other = open_guided_read(ws, RITA, "S02", "6m")
     assert [e.label for e in other.earlier] == ["baseline"]
+
+
+def test_a_signed_primary_read_locks_the_timepoint_for_other_readers(ws) -> None:
+    sign_baseline(ws)
+    bob = Actor("bob", "reader")
+    read = open_guided_read(ws, bob, "S01", "baseline")
+    assert read.locked and read.reader == "rita" and read.tracked[0].id == "L1"
+    with pytest.raises(ReadLocked):
+        read.add_lesion("L2", "T9", "lytic", True, 20, 15, False)
+    reread = open_guided_read(ws, bob, "S01", "baseline", purpose="reread")
+    assert not reread.locked and reread.tracked == []

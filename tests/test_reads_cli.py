@@ -116,6 +116,12 @@ def test_import_drafts_show_computed_categories(workspace: Path, tmp_path: Path,
     code, _, err = run(capsys, "reads", "import", str(workspace), str(write(tmp_path, BATCH)),
                        "--reader", "rex", "--purpose", "reread")
     assert code == 2 and "already has a draft reread read" in err
+    code, _, _ = run(capsys, "reads", "import", str(workspace), str(write(tmp_path, BATCH)),
+                     "--reader", "rita", "--sign")
+    assert code == 0
+    code, _, err = run(capsys, "reads", "import", str(workspace), str(write(tmp_path, BATCH)),
+                       "--reader", "bob")
+    assert code == 2 and "already signed by rita" in err
 
 
 @pytest.mark.parametrize("edit, needle", [

@@ -87,6 +87,11 @@ def _check_target(ws: WorkspaceRepository, actor: Actor, subject: SubjectObserva
             raise InputError(f"subject {subject.subject}, timepoint {tp.label}: {actor.user} "
                              f"already has a {existing[-1].status} {purpose} read "
                              f"(read {existing[-1].id})")
+        signed = ws.list_reads(subject.subject, found.id, purpose="primary", status="signed",
+                               current_only=True) if purpose == "primary" else []
+        if signed:
+            raise InputError(f"subject {subject.subject}, timepoint {tp.label}: already signed "
+                             f"by {signed[-1].reader} (read {signed[-1].id}); correct that read")
         ids[tp.label] = found.id
     return ids
 

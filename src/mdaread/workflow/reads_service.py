@@ -102,7 +102,8 @@ def earlier_timepoints(ws: WorkspaceRepository, subject: str, label: str, days: 
 def open_guided_read(ws: WorkspaceRepository, actor: Actor, subject: str, label: str,
                      purpose: str = "primary") -> GuidedRead:
     """The guided read of ``subject`` at ``label`` for ``actor``: their current read there
-    (draft, or signed and locked) when there is one, else a new unsaved draft.
+    (draft, or signed and locked) when there is one; for a primary read, else anyone's signed
+    primary read there (locked: one primary read per timepoint); else a new unsaved draft.
 
     InputError when the timepoint is unknown, or when a follow-up is opened before the
     baseline read is signed (the tracked lesions come from it).
@@ -128,15 +129,17 @@ def open_guided_read(ws: WorkspaceRepository, actor: Actor, subject: str, label:
                         modalities=modalities, earlier=earlier,
                         tracked=tracked,
                         reader=actor.user, store=WorkspaceReadStore(ws, actor, tp.id, purpose))
-    mine = [r for r in ws.list_reads(subject, tp.id, purpose=purpose, reader=actor.user,
-                                     current_only=True)]
+    mine = ws.list_reads(subject, tp.id, purpose=purpose, reader=actor.user, current_only=True)
+    if not mine and purpose == "primary":  # a signed primary read locks the timepoint
+        mine = ws.list_reads(subject, tp.id, purpose=purpose, status="signed",
+                             current_only=True)
     if mine:
         _load(ws, guided, mine[-1])
     return guided
 
 
 def _load(ws: WorkspaceRepository, guided: GuidedRead, read: ReadRecord) -> None:
-    guided.read_id, guided.supersedes = read.id, read.supersedes
+    guided.read_id, guided.supersedes, guided.reader = read.id, read.supersedes, read.reader
     guided.restore(read.observations, _measurements(ws.list_measurements(read.id)))
     if read.protocol:
         guided.protocol = ProtocolSettings.from_dict(
