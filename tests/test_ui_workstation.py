@@ -427,3 +427,19 @@ def test_middle_drag_pans_without_moving_the_cursor(qtbot, window) -> None:
     _drag(view, Qt.MouseButton.MiddleButton, 40, 0)
     assert view.view_box.viewRect().center().x() < centre.x()  # the image follows the mouse
     assert np.allclose(w.session.sides["baseline"].cursor, cursor)  # panning moves no cursor
+
+
+def test_zoom_is_mirrored_on_the_other_side_when_linked(qtbot, window) -> None:
+    w = window(_source())
+    _open(qtbot, w, "MDA-007", "1m")
+    mine, other = (w.panels[s].views["sagittal"] for s in ("baseline", "followup"))
+    width = other.view_box.viewRect().width()
+    qtbot.keyClick(mine, Qt.Key.Key_Plus)
+    assert other.view_box.viewRect().width() == pytest.approx(width / 1.25, rel=1e-3)
+    _wheel(mine, 1, Qt.KeyboardModifier.ControlModifier)
+    assert other.view_box.viewRect().width() < width / 1.25 * 0.99
+    qtbot.keyClick(mine, Qt.Key.Key_R)
+    assert other.view_box.viewRect().width() == pytest.approx(width, rel=1e-3)
+    w.session.set_linked(False)
+    qtbot.keyClick(mine, Qt.Key.Key_Plus)
+    assert other.view_box.viewRect().width() == pytest.approx(width, rel=1e-3)

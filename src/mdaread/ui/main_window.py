@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for panel in self.panels.values():
             panel.series_requested.connect(self.load_side)
+            panel.view_zoomed.connect(self._mirror_zoom)
+            panel.view_reset.connect(self._mirror_reset)
             splitter.addWidget(panel)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -310,6 +312,24 @@ class MainWindow(QMainWindow):
         loop.exec()
         self.loading_finished.disconnect(loop.quit)
         return not self.is_loading
+
+    # --- linked zoom -------------------------------------------------------------------------
+    def _other_view(self, side: str, plane: str):  # -> SliceView | None
+        other = SIDES[1] if side == SIDES[0] else SIDES[0]
+        view = self.panels[other].views[plane]
+        return view if self.session.linked and view.geometry_ is not None else None
+
+    def _mirror_zoom(self, side: str, plane: str, factor: float) -> None:
+        """With linked navigation, zooming one side zooms the same view of the other side by
+        the same factor, about its crosshair (the same anatomy)."""
+        view = self._other_view(side, plane)
+        if view is not None:
+            view.zoom(factor, about_crosshair=True)
+
+    def _mirror_reset(self, side: str, plane: str) -> None:
+        view = self._other_view(side, plane)
+        if view is not None:
+            view.reset_view()
 
     # --- feedback ----------------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:

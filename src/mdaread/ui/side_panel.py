@@ -36,6 +36,8 @@ class SidePanel(QWidget):
     """
 
     series_requested = pyqtSignal(str, object)
+    view_zoomed = pyqtSignal(str, str, float)  # side, plane, factor: the reader zoomed a view
+    view_reset = pyqtSignal(str, str)          # side, plane: the reader reset a view
 
     def __init__(self, session: ReadingSession, side: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +76,8 @@ class SidePanel(QWidget):
             view.on_scroll = self._scroll
             view.on_window_drag = self._window_drag
             view.on_hover = self._hover
+            view.on_zoom = lambda plane, factor: self.view_zoomed.emit(self.side, plane, factor)
+            view.on_reset = lambda plane: self.view_reset.emit(self.side, plane)
             self.views[plane] = view
             grid.addWidget(view, *VIEW_CELLS[plane])
         self.info = QLabel()

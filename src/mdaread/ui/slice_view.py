@@ -52,7 +52,11 @@ class _ReadingViewBox(pg.ViewBox):
 
     def wheelEvent(self, ev, axis=None):
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            before = self.viewRect().width()
             super().wheelEvent(ev, axis)  # zoom about the mouse
+            after = self.viewRect().width()
+            if after > 0:
+                self._owner.on_zoom(self._owner.plane, before / after)
             return
         delta = ev.delta()
         if delta:
@@ -96,6 +100,8 @@ class SliceView(QWidget):
         self.on_scroll: Callback = _ignore
         self.on_window_drag: Callback = _ignore
         self.on_hover: Callback = _ignore
+        self.on_zoom: Callback = _ignore   # (plane, factor) after the reader zooms this view
+        self.on_reset: Callback = _ignore  # (plane,) after the reader resets this view
         self.overlays: list[Callable[[SliceView, SideState], None]] = []
         self.geometry_: SliceGeometry | None = None
         self.slice_index = -1
@@ -214,9 +220,10 @@ class SliceView(QWidget):
         centre = self.view_box.viewRect().center()
         self.view_box.translateBy(x=point.x() - centre.x(), y=point.y() - centre.y())
 
-    def zoom(self, factor: float) -> None:
-        """Zoom about the view centre (factor > 1 magnifies)."""
-        self.view_box.scaleBy((1.0 / factor, 1.0 / factor))
+    def zoom(self, factor: float, about_crosshair: bool = False) -> None:
+        """Zoom by ``factor`` (> 1 magnifies) about the view centre, or about the crosshair."""
+        centre = QPointF(self.vline.value(), self.hline.value()) if about_crosshair else None
+        self.view_box.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
@@ -284,12 +291,13 @@ class SliceView(QWidget):
         key = Qt.Key(event.key())
         if key in SCROLL_KEYS:
             self.scroll_slices(SCROLL_KEYS[key])
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom(1.25)
-        elif key == Qt.Key.Key_Minus:
-            self.zoom(0.8)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus):
+            factor = 0.8 if key == Qt.Key.Key_Minus else 1.25
+            self.zoom(factor)
+            self.on_zoom(self.plane, factor)
         elif key in (Qt.Key.Key_R, Qt.Key.Key_Home):
             self.reset_view()
+            self.on_reset(self.plane)
         elif key == Qt.Key.Key_C:
             self.center_on()
         else:
