@@ -182,7 +182,6 @@ def test_adjudication_import_acts_as_adjudicator(workspace: Path, tmp_path: Path
         assert ("ada", "adjudicator") in ws.list_users()
 
 
-@pytest.mark.slow
 def test_sample_trial_reads_reproduce_truth(tmp_path: Path, capsys) -> None:
     """The whole sample trial: import its scans and observations, list = truth.json."""
     if not (SAMPLE / "observations.json").is_file():
