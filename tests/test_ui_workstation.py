@@ -183,6 +183,9 @@ def test_timepoint_strip_series_picker_and_shortcut_card(qtbot, window) -> None:
     assert w.overlay.isVisible()
     qtbot.keyClick(w, Qt.Key.Key_F1)
     assert not w.overlay.isVisible()
+    qtbot.keyClick(w, Qt.Key.Key_F1)
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert not w.overlay.isVisible()
 
 
 def test_worklist_filter_and_open_by_double_click(qtbot, window) -> None:

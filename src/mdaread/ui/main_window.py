@@ -152,7 +152,14 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+]", lambda: self.step_followup(1))
         self._shortcut("Ctrl+[", lambda: self.step_followup(-1))
         self._shortcut("Ctrl+F", self.worklist.filter_edit.setFocus)
-        self._shortcut("Esc", self.cancel_loading)
+        self._shortcut("Esc", self._escape)
+
+    def _escape(self) -> None:
+        """Esc closes the shortcut card when it is open, else cancels loading."""
+        if self.overlay.isVisible():
+            self.overlay.hide()
+        else:
+            self.cancel_loading()
 
     def _shortcut(self, keys: str, slot) -> None:
         shortcut = QShortcut(QKeySequence(keys), self)

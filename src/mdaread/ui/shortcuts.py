@@ -18,7 +18,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("L", "link or unlink navigation"),
     ("Ctrl+] / Ctrl+[", "next / previous follow-up"),
     ("Ctrl+F", "filter the worklist"),
-    ("Esc", "cancel loading"),
+    ("Esc", "close this card, or cancel loading"),
     ("F1, ?", "show or hide this card"),
 )
 
