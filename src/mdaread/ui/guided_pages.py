@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -54,6 +55,7 @@ def _table(headers: list[str]) -> QTableWidget:
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
     table.setMaximumHeight(130)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return table
 
 
@@ -94,7 +96,7 @@ class BaselinePage(Page):
 
     def __init__(self, read: GuidedRead, report: Report) -> None:
         super().__init__(read, report)
-        self.table = _table(["Id", "Level", "Phenotype", "Well def.", "Long", "Perp", "Index"])
+        self.table = _table(["Id", "Level", "Type", "Defined", "mm"])
         self.remove = QPushButton("Remove selected lesion")
         self.remove.clicked.connect(self._remove)
         self.lesion_id = QLineEdit()
@@ -125,7 +127,7 @@ class BaselinePage(Page):
         form.addWidget(self.well_defined, 3, 0, 1, 2)
         form.addWidget(self.treated, 3, 2, 1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Tracked lesions"))
+        layout.addWidget(QLabel("Tracked lesions (★ treated index)"))
         layout.addWidget(self.table)
         layout.addWidget(self.remove)
         layout.addWidget(muted("Add a lesion (measurable: well defined, both diameters ≥ "
@@ -156,10 +158,11 @@ class BaselinePage(Page):
             self.call(self.read.remove_lesion, self.read.tracked[row].id)
 
     def refresh(self) -> None:
-        _fill(self.table, [[les.id, les.level, les.phenotype, "yes" if les.well_defined else "no",
-                            "—" if les.long_mm is None else f"{les.long_mm:g}",
-                            "—" if les.perp_mm is None else f"{les.perp_mm:g}",
-                            "yes" if les.treated_index else ""] for les in self.read.tracked])
+        _fill(self.table, [[les.id + (" ★" if les.treated_index else ""), les.level,
+                            les.phenotype, "well" if les.well_defined else "ill",
+                            "—" if les.long_mm is None or les.perp_mm is None
+                            else f"{les.long_mm:g} × {les.perp_mm:g}"]
+                           for les in self.read.tracked])
         if not self.lesion_id.hasFocus():
             self.lesion_id.setText(self.read.next_lesion_id())
 
