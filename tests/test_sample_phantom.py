@@ -12,7 +12,7 @@ from scipy import ndimage
 from mdaread.sample import anatomy as an
 from mdaread.sample.anatomy import build_anatomy
 from mdaread.sample.lesions import lesion_ellipsoid, lesion_parts, place_cement
-from mdaread.sample.render import axial_grid, finish_ct, render
+from mdaread.sample.render import add_streaks, axial_grid, finish_ct, render
 from mdaread.sample.scenarios import SCENARIOS
 from mdaread.sample.shapes import Ellipsoid
 from mdaread.sample.trial import random_rigid
@@ -128,3 +128,15 @@ def test_follow_up_is_the_baseline_anatomy_moved_by_the_transform() -> None:
     # the patient moved: the same voxels no longer hold the same bone
     bone, moved_bone = np.isin(base, list(an.BONE)), np.isin(moved, list(an.BONE))
     assert (bone != moved_bone).sum() > 0.2 * bone.sum()
+
+
+def test_streak_artifact_hides_the_lesion_slices_only() -> None:
+    grid = axial_grid([0.0, 0.0, 0.0], 1.0, 64, 2.0, 30)
+    hu = np.zeros(grid.shape, dtype=np.float32)
+    add_streaks(hu, grid, [0.0, 0.0, 0.0], half_depth_mm=10.0)
+    z = grid.affine[2, 2] * np.arange(grid.shape[0]) + grid.affine[2, 3]
+    touched = np.abs(hu).reshape(grid.shape[0], -1).max(axis=1) > 0
+    assert (touched == (np.abs(z) <= 10.0)).all()
+    middle = hu[np.argmin(np.abs(z))]
+    near = middle[22:42, 22:42]  # within 10 mm of the centre: strong bright and dark streaks
+    assert near.max() > 200 and near.min() < -200

@@ -229,6 +229,33 @@ def _linear_steps(n: int, knots: npt.NDArray[np.int_]) -> tuple[npt.NDArray[np.i
     return upper - 1, upper, frac
 
 
+def add_streaks(hu: F32, grid: Grid, centre: npt.ArrayLike, half_depth_mm: float = 15.0,
+                strength_hu: float = 450.0) -> None:
+    """Add streak artifact (alternately bright and dark lines through ``centre``, LPS mm of this
+    grid's frame, fading over ≈ 60 mm) to the slices within ``half_depth_mm`` of it, in place —
+    enough to make a lesion there unreadable."""
+    to_index = np.linalg.inv(grid.affine)
+    ci, cj, ck = to_index[:3, :3] @ np.asarray(centre, dtype=np.float64) + to_index[:3, 3]
+    spacing = np.linalg.norm(grid.affine[:3, :3], axis=0)
+    nk, nj, ni = grid.shape
+    jj, ii = np.mgrid[0:nj, 0:ni]
+    dx, dy = (ii - ci) * spacing[0], (jj - cj) * spacing[1]
+    r = np.hypot(dx, dy)
+    pattern = np.zeros((nj, ni), dtype=np.float32)
+    # irregular angles and widths, alternating bright and dark, as streaks from dense cement look
+    angles = (0.15, 0.5, 0.62, 1.1, 1.45, 1.9, 2.05, 2.5, 2.85)
+    for n, angle in enumerate(angles):
+        distance = np.abs(dx * np.sin(angle) - dy * np.cos(angle))
+        sign = 1.0 if n % 2 == 0 else -1.0
+        width = 1.0 + 0.5 * (n % 3)
+        pattern += np.float32(sign * strength_hu) * np.exp(-(distance / width) ** 2,
+                                                           dtype=np.float32)
+    pattern *= np.exp(-r / 60.0).astype(np.float32)
+    for k in range(nk):
+        if abs(k - ck) * spacing[2] <= half_depth_mm:
+            hu[k] += pattern
+
+
 def finish_ct(hu: F32, rng: np.random.Generator, noise_hu: float) -> npt.NDArray[np.int16]:
     """Scanner blur (Gaussian PSF ≈ 0.6 pixel in-plane), Gaussian noise (sd ``noise_hu``), then
     rounding to integer HU clipped to the 12-bit range [−1024, 3071] (cement saturates at 3071)."""

@@ -1,8 +1,9 @@
 """The sample trial's scripted subjects: how each lesion evolves and what a reader should call it.
 
 Every outcome of ../shared/mda-criteria.md appears among the first four subjects (so a small copy
-of the trial still covers them); subjects 5–8 add an all-MR subject, clean PD by growth, an
-equivocal new lesion later called definite, and a clean PR by shrinkage. Subjects beyond eight
+of the trial still covers them); subjects 5–8 add an all-MR subject with CR by normalised signal,
+NE (an artifact hides the index lesion) and clean PD by growth, an equivocal new lesion later
+called definite, and a clean PR by shrinkage. Subjects beyond eight
 repeat the scripts with new geometry.
 
 The expected categories below were worked out by hand from the rules under the default protocol
@@ -31,6 +32,7 @@ class State:
     look: str
     signs: tuple[str, ...] = ()
     evaluable: bool = True
+    ne_reason: str | None = None  # artifact | not_imaged | cement_obscures | other
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Scenario:
     expected: tuple[tuple[str, str], tuple[str, str], tuple[str, str], tuple[str, str]]
     new_lesions: tuple[NewLesion, ...] = ()
     flags: dict[str, tuple[str, ...]] = field(default_factory=dict)  # label → flag names
+    artifacts: tuple[str, ...] = ()  # labels of CT timepoints with streaks across the lesion
 
 
 def _s(long_mm: float, perp_mm: float, look: str, *signs: str) -> State:
@@ -147,13 +150,15 @@ SCENARIOS: tuple[Scenario, ...] = (
             _s(0, 0, "gone", "signal_normalized"))),),
         expected=(("SD", "SD"), ("SD", "SD"), ("SD", "SD"), ("CR", "CR")),
     ),
-    Scenario(  # SPD 320 → 320 → 374 (+16.9 %) → 520 (+62.5 %) → 567
-        story="lytic L3 lesion grows without flags: SD, SD (MR), PD by growth, PD",
+    Scenario(  # SPD 320 → (index not evaluable) → 374 (+16.9 %) → 520 (+62.5 %) → 567
+        story="lytic L3 lesion grows without flags: NE at 1 month (streak artifact hides the "
+              "treated index lesion), SD (MR), PD by growth, PD",
         arm=SBRT, centre="C3", treated_levels=("L3",), modalities=("CT", "CT", "MR", "CT", "CT"),
         lesions=(Lesion("L1", "L3", "lytic", True, (-4.0, 2.0, 0.0), -25.0, (
-            _s(20, 16, "lytic"), _s(20, 16, "lytic"), _s(22, 17, "lytic"),
-            _s(26, 20, "lytic"), _s(27, 21, "lytic"))),),
-        expected=(("SD", "SD"), ("SD", "SD"), ("PD", "PD"), ("PD", "PD")),
+            _s(20, 16, "lytic"), State(20, 16, "lytic", (), False, "artifact"),
+            _s(22, 17, "lytic"), _s(26, 20, "lytic"), _s(27, 21, "lytic"))),),
+        artifacts=("1m",),
+        expected=(("NE", "NE"), ("SD", "SD"), ("PD", "PD"), ("PD", "PD")),
     ),
     Scenario(  # SPD 208 unchanged; new lytic T7 lesion equivocal at 3 m, definite at 6 m
         story="blastic T8 lesion stable; an equivocal new lytic lesion in T7 at 3 months is "

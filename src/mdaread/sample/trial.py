@@ -23,8 +23,16 @@ from mdaread.errors import InputError
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.model.volume import Volume
 from mdaread.sample.anatomy import Anatomy, build_anatomy
-from mdaread.sample.lesions import Cement, lesion_parts, place_cement
-from mdaread.sample.render import Grid, axial_grid, finish_ct, finish_mr, render, sagittal_grid
+from mdaread.sample.lesions import Cement, lesion_centre, lesion_parts, place_cement
+from mdaread.sample.render import (
+    Grid,
+    add_streaks,
+    axial_grid,
+    finish_ct,
+    finish_mr,
+    render,
+    sagittal_grid,
+)
 from mdaread.sample.scenarios import LABELS, NOMINAL_DAYS, Scenario, scenario_for, subject_id
 from mdaread.sample.truth import TimepointFacts, timepoint_observation, timepoint_truth
 
@@ -187,6 +195,10 @@ def build_subject(out: Path, index: int, options: Options,
             parts += _cement_parts(anatomy, cement)
         contrasts = ("CT",) if modality == "CT" else ("T1", "STIR")
         rendered = render(parts, grid, np.asarray(np.linalg.inv(matrix), np.float64), contrasts)
+        if LABELS[t] in scenario.artifacts and modality == "CT":
+            index_lesion = next(les for les in scenario.lesions if les.treated_index)
+            centre = lesion_centre(anatomy.vertebrae[index_lesion.level], index_lesion.offset)
+            add_streaks(rendered[1]["CT"], grid, matrix[:3, :3] @ centre + matrix[:3, 3])
         scan_date = treatment + timedelta(days=days[t])
         series = _write_timepoint(out, sid, options, index, t, days[t], scan_date, grid,
                                   rendered, modality, thickness)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from mdaread.sample.anatomy import Anatomy
 from mdaread.sample.lesions import Cement, lesion_centre, new_lesion_centre
-from mdaread.sample.scenarios import LABELS, Scenario
+from mdaread.sample.scenarios import LABELS, Scenario, State
 
 F64 = npt.NDArray[np.float64]
 
@@ -67,7 +67,8 @@ def timepoint_truth(anatomy: Anatomy, scenario: Scenario, cement: list[Cement],
             "treated_index": les.treated_index, "look": state.look,
             "long_mm": state.long_mm, "perp_mm": state.perp_mm,
             "centre_baseline_lps": _rounded(centre), "centre_lps": _point(m, centre),
-            "evaluable": state.evaluable, "signs": list(state.signs),
+            "evaluable": state.evaluable, "ne_reason": state.ne_reason,
+            "signs": list(state.signs),
         })
     new_lesions = []
     for new in scenario.new_lesions:
@@ -93,6 +94,7 @@ def timepoint_truth(anatomy: Anatomy, scenario: Scenario, cement: list[Cement],
         "vertebral_body_centres_lps": {lv: _point(m, v.centre())
                                        for lv, v in anatomy.vertebrae.items()},
         "flags": _flags(scenario, facts.label),
+        "artifact": facts.label in scenario.artifacts,
         "expected_category": category, "expected_final_category": final,
     }
 
@@ -109,10 +111,7 @@ def timepoint_observation(scenario: Scenario, facts: TimepointFacts) -> dict[str
             "perp_mm": les.states[0].perp_mm, "treated_index": les.treated_index,
         } for les in scenario.lesions]
         return record
-    record["lesions"] = [{
-        "id": les.id, "evaluable": les.states[t].evaluable, "long_mm": les.states[t].long_mm,
-        "perp_mm": les.states[t].perp_mm, "signs": list(les.states[t].signs),
-    } for les in scenario.lesions]
+    record["lesions"] = [_follow_up_lesion(les.id, les.states[t]) for les in scenario.lesions]
     record["new_lesions"] = [{"id": new.id, "level": new.level, "status": seen[0],
                               "phenotype": new.phenotype}
                              for new in scenario.new_lesions
@@ -121,3 +120,12 @@ def timepoint_observation(scenario: Scenario, facts: TimepointFacts) -> dict[str
     record["epidural_progression"] = False
     record["fracture"] = False
     return record
+
+
+def _follow_up_lesion(lesion_id: str, state: State) -> dict[str, Any]:
+    """A baseline lesion as read at a follow-up: diameters and signs, or why it is not
+    evaluable (then without diameters: the reader could not measure it)."""
+    if not state.evaluable:
+        return {"id": lesion_id, "evaluable": False, "ne_reason": state.ne_reason}
+    return {"id": lesion_id, "evaluable": True, "long_mm": state.long_mm,
+            "perp_mm": state.perp_mm, "signs": list(state.signs)}
