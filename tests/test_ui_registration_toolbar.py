@@ -223,3 +223,14 @@ def test_closing_the_window_cancels_a_running_registration(qtbot, window) -> Non
     assert worker.is_cancelled
     qtbot.waitUntil(lambda: not controller.busy, timeout=60_000)
     assert controller.session.proposal is None
+
+
+def test_the_workstation_starts_without_importing_simpleitk() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, mdaread.ui.application, mdaread.workflow.registration_session; "
+            "print('SimpleITK' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "False"

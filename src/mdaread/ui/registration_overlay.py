@@ -19,7 +19,6 @@ from mdaread.errors import MdareadError
 from mdaread.geometry.mpr import Mpr
 from mdaread.geometry.window import apply_window
 from mdaread.model import Volume
-from mdaread.registration import blend, checkerboard, difference
 from mdaread.ui import theme
 from mdaread.ui.slice_view import SliceView
 from mdaread.workflow.reading import SideState
@@ -43,6 +42,8 @@ def compose(mode: str, base: Uint8, follow: Uint8, opacity: float = 0.5,
     - ``difference``: grey, 128 where the windowed values agree, darker/brighter where the
       follow-up is lower/higher.
     """
+    from mdaread.registration import blend, checkerboard, difference  # SimpleITK: on use
+
     if mode == "blend":
         grey = np.repeat(base[..., None].astype(np.float32), 3, axis=2)
         tinted = follow[..., None].astype(np.float32) * FOLLOWUP_TINT

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,16 +33,15 @@ from mdaread.errors import InputError, RegistrationError
 from mdaread.geometry import rigid
 from mdaread.model import Volume
 from mdaread.model.jobs import Cancel, Progress, never_cancel, no_progress
-from mdaread.registration import (
-    RegistrationResult,
-    fixed_region,
-    landmark_rigid,
-    register_rigid,
-    resample_to_fixed,
-)
 from mdaread.workflow.reading import SIDES, ReadingSession
 from mdaread.workflow.signals import Signal
 from mdaread.workflow.worklist import SeriesChoice
+
+if TYPE_CHECKING:
+    from mdaread.registration import RegistrationResult
+
+# mdaread.registration (SimpleITK, ~1 s to import) is imported on first use, not when the
+# workstation starts
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -200,6 +199,8 @@ class RegistrationSession:
         start = self.reading.registration
 
         def run(progress: Progress, cancel: Cancel) -> RegistrationResult:
+            from mdaread.registration import register_rigid
+
             return register_rigid(base, follow, center_lps=center, radius_mm=radius,
                                   initial=start, search_mm=30.0,
                                   progress=progress, cancel=cancel)
@@ -217,6 +218,8 @@ class RegistrationSession:
         initial = self.proposal.matrix.copy()
 
         def run(progress: Progress, cancel: Cancel) -> RegistrationResult:
+            from mdaread.registration import register_rigid
+
             return register_rigid(base, follow, center_lps=center, radius_mm=radius,
                                   initial=initial, search_mm=0.0,
                                   progress=progress, cancel=cancel)
@@ -322,6 +325,8 @@ class RegistrationSession:
         if len(base) < 3:
             self.fail(None, f"landmarks: {len(base)} complete pair(s), at least 3 are needed")
             return None
+        from mdaread.registration import landmark_rigid
+
         try:
             result = landmark_rigid(base, follow)
         except RegistrationError as exc:
@@ -375,6 +380,8 @@ class RegistrationSession:
         matrix = self.current_matrix()
         key = (id(base), id(follow), matrix.tobytes(), self.center.tobytes(), self.radius_mm)
         if self._overlay.key != key or self._overlay.volumes is None:
+            from mdaread.registration import fixed_region, resample_to_fixed
+
             region = fixed_region(base, self.center, self.radius_mm)
             moved = resample_to_fixed(follow, base, matrix, center_lps=self.center,
                                       radius_mm=self.radius_mm)
