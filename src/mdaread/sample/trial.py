@@ -37,6 +37,7 @@ from mdaread.sample.scenarios import LABELS, NOMINAL_DAYS, Scenario, scenario_fo
 from mdaread.sample.truth import TimepointFacts, timepoint_observation, timepoint_truth
 
 F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
 DEFAULT_SEED = 1
 DEFAULT_SUBJECTS = 8
 CT_SLICE_MM = (1.0, 1.5, 2.0, 2.5, 3.0)
@@ -125,35 +126,64 @@ def _series_record(folder: str, grid: Grid, uids: dict[str, str], sequence: str 
     }
 
 
-def _write_timepoint(out: Path, sid: str, options: Options, index: int, t: int, days: int,
-                     study_date: date, grid: Grid, labels_and_values: tuple[Any, Any],
-                     modality: str, thickness: float) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Subject:
+    """One subject being generated: where it goes, its script and its anatomy."""
+
+    out: Path
+    index: int
+    options: Options
+    scenario: Scenario
+    anatomy: Anatomy
+    cement: list[Cement]
+
+    @property
+    def sid(self) -> str:
+        return subject_id(self.index)
+
+
+def _render_timepoint(subject: _Subject, t: int, modality: str, grid: Grid,
+                      matrix: F64) -> dict[str, F32]:
+    """Noiseless intensities of timepoint ``t`` on ``grid`` (this timepoint's LPS frame,
+    reached from the baseline anatomy by ``matrix``): {"CT": HU} or {"T1": …, "STIR": …}."""
+    scenario, anatomy = subject.scenario, subject.anatomy
+    parts = anatomy.parts + lesion_parts(anatomy, scenario, t)
+    if t > 0:
+        for bolus in subject.cement:
+            parts += bolus.parts(anatomy.vertebrae[bolus.level])
+    contrasts = ("CT",) if modality == "CT" else ("T1", "STIR")
+    _, values = render(parts, grid, np.asarray(np.linalg.inv(matrix), np.float64), contrasts)
+    if LABELS[t] in scenario.artifacts and modality == "CT":
+        index_lesion = next(les for les in scenario.lesions if les.treated_index)
+        centre = lesion_centre(anatomy.vertebrae[index_lesion.level], index_lesion.offset)
+        add_streaks(values["CT"], grid, matrix[:3, :3] @ centre + matrix[:3, 3])
+    return values
+
+
+def _write_timepoint(subject: _Subject, t: int, scan_date: date, grid: Grid,
+                     values: dict[str, F32], thickness: float) -> list[dict[str, Any]]:
     """Add noise, write the timepoint's series (CT, or MR T1 + STIR) and describe them."""
     from mdaread.io.writer import SeriesInfo, derived_uid, write_ct_series, write_mr_series
 
-    _, values = labels_and_values
-    label = LABELS[t]
+    sid, label, options = subject.sid, LABELS[t], subject.options
     base = ("mdaread-sample", options.seed, sid, label)
-    study = derived_uid(*base, "study")
-    frame = derived_uid(*base, "frame-of-reference")
+    uids = {"study": derived_uid(*base, "study"), "for": derived_uid(*base, "frame-of-reference")}
     records = []
-    sequences: tuple[str | None, ...] = (None,) if modality == "CT" else ("T1", "STIR")
-    for c, sequence in enumerate(sequences):
-        rng = np.random.default_rng([options.seed, index, t, c])
-        folder = f"{label}_{modality}" + (f"_{sequence}" if sequence else "")
-        uids = {"study": study, "for": frame,
-                "series": derived_uid(*base, "series", sequence or "CT")}
+    for c, sequence in enumerate(("CT",) if "CT" in values else ("T1", "STIR")):
+        rng = np.random.default_rng([options.seed, subject.index, t, c])
+        folder = f"{label}_CT" if sequence == "CT" else f"{label}_MR_{sequence}"
+        uids["series"] = derived_uid(*base, "series", sequence)
         info = SeriesInfo(
-            patient_id=sid, study_uid=study, series_uid=uids["series"],
-            frame_of_reference_uid=frame, study_date=study_date.strftime("%Y%m%d"),
-            study_time=f"{9 + index % 8:02d}{(7 * t) % 60:02d}00", series_number=2,
+            patient_id=sid, study_uid=uids["study"], series_uid=uids["series"],
+            frame_of_reference_uid=uids["for"], study_date=scan_date.strftime("%Y%m%d"),
+            study_time=f"{9 + subject.index % 8:02d}{(7 * t) % 60:02d}00", series_number=2,
             series_description=f"CT SPINE {thickness:g}mm", study_id=str(t + 1),
-            accession_number=f"{sid.replace('-', '')}{t}", institution=_centre(index),
-            slice_thickness=thickness,
+            accession_number=f"{sid.replace('-', '')}{t}",
+            institution=subject.scenario.centre, slice_thickness=thickness,
         )
-        if sequence is None:
+        if sequence == "CT":
             volume = Volume(finish_ct(values["CT"], rng, CT_NOISE_HU), grid.affine)
-            write_ct_series(volume, out / sid / folder, info, options.compression)
+            write_ct_series(volume, subject.out / sid / folder, info, options.compression)
         else:
             number, description, acquisition = SEQUENCES[sequence]
             data = finish_mr(values[sequence], rng, MR_NOISE)
@@ -161,27 +191,23 @@ def _write_timepoint(out: Path, sid: str, options: Options, index: int, t: int, 
             info.series_number, info.series_description = number, description
             info.window = (round(high / 2), round(high))
             info.spacing_between_slices, info.mr = MR_SPACING_MM, dict(acquisition)
-            volume = Volume(data, grid.affine)
-            write_mr_series(volume, out / sid / folder, info, options.compression)
-        records.append(_series_record(f"{sid}/{folder}", grid, uids, sequence, thickness,
+            write_mr_series(Volume(data, grid.affine), subject.out / sid / folder, info,
+                            options.compression)
+        records.append(_series_record(f"{sid}/{folder}", grid, uids,
+                                      None if sequence == "CT" else sequence, thickness,
                                       grid.shape[0]))
     return records
-
-
-def _centre(index: int) -> str:
-    return scenario_for(index).centre
 
 
 def build_subject(out: Path, index: int, options: Options,
                   cancel: Cancel = never_cancel) -> tuple[dict[str, Any], dict[str, Any]]:
     """Render and write one subject's five timepoints; returns its truth.json and
-    observations.json records."""
+    observations.json records. Everything random is drawn from (seed, index) in a fixed order."""
     scenario = scenario_for(index)
-    sid = subject_id(index)
     rng = np.random.default_rng([options.seed, index])
     anatomy = build_anatomy(list(scenario.treated_levels), rng.uniform(0.95, 1.07),
                             rng.uniform(10.0, 24.0))
-    cement = place_cement(anatomy, scenario)
+    subject = _Subject(out, index, options, scenario, anatomy, place_cement(anatomy, scenario))
     treatment, days = _schedule(rng, index)
     slices = rng.permutation(CT_SLICE_MM)
     truth_tps, obs_tps = [], []
@@ -190,37 +216,21 @@ def build_subject(out: Path, index: int, options: Options,
         matrix: F64 = np.eye(4) if t == 0 else random_rigid(rng)
         thickness = float(slices[t]) if modality == "CT" else MR_THICKNESS_MM
         grid = _grid(rng, anatomy, scenario, modality, thickness, matrix, options.matrix)
-        parts = anatomy.parts + lesion_parts(anatomy, scenario, t)
-        if t > 0:
-            parts += _cement_parts(anatomy, cement)
-        contrasts = ("CT",) if modality == "CT" else ("T1", "STIR")
-        rendered = render(parts, grid, np.asarray(np.linalg.inv(matrix), np.float64), contrasts)
-        if LABELS[t] in scenario.artifacts and modality == "CT":
-            index_lesion = next(les for les in scenario.lesions if les.treated_index)
-            centre = lesion_centre(anatomy.vertebrae[index_lesion.level], index_lesion.offset)
-            add_streaks(rendered[1]["CT"], grid, matrix[:3, :3] @ centre + matrix[:3, 3])
+        values = _render_timepoint(subject, t, modality, grid, matrix)
         scan_date = treatment + timedelta(days=days[t])
-        series = _write_timepoint(out, sid, options, index, t, days[t], scan_date, grid,
-                                  rendered, modality, thickness)
+        series = _write_timepoint(subject, t, scan_date, grid, values, thickness)
         facts = TimepointFacts(t, days[t], scan_date.isoformat(), modality, matrix, series)
-        truth_tps.append(timepoint_truth(anatomy, scenario, cement, facts))
+        truth_tps.append(timepoint_truth(anatomy, scenario, subject.cement, facts))
         obs_tps.append(timepoint_observation(scenario, facts))
     truth = {
-        "subject": sid, "arm": scenario.arm, "centre": scenario.centre,
+        "subject": subject.sid, "arm": scenario.arm, "centre": scenario.centre,
         "treated_levels": list(scenario.treated_levels),
         "treatment_date": treatment.isoformat(), "story": scenario.story,
         "vertebral_body_centres_baseline_lps": {
             lv: [round(c, 4) for c in v.centre()] for lv, v in anatomy.vertebrae.items()},
         "timepoints": truth_tps,
     }
-    return truth, {"subject": sid, "timepoints": obs_tps}
-
-
-def _cement_parts(anatomy: Anatomy, cement: list[Cement]) -> list[Any]:
-    parts = []
-    for bolus in cement:
-        parts += bolus.parts(anatomy.vertebrae[bolus.level])
-    return parts
+    return truth, {"subject": subject.sid, "timepoints": obs_tps}
 
 
 def _build_subject_job(job: tuple[Path, int, Options]) -> tuple[dict[str, Any], dict[str, Any]]:
