@@ -191,15 +191,27 @@ def _write_slices(ds: Dataset, volume: Volume, stored: np.ndarray, folder: Path,
         ds.SliceLocation = _ds(float(position @ normal))
         ds.file_meta = _file_meta(sop_class, sop_uid)
         pixels = np.ascontiguousarray(stored[k])
-        if compression == "none":
-            ds.PixelData = pixels.tobytes()
-            ds["PixelData"].VR = "OW"
-        else:
-            ds.compress(COMPRESSIONS[compression], pixels, generate_instance_uid=False)
+        _set_pixels(ds, pixels, compression)
         path = folder / f"IM_{number:04d}.dcm"
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+def _set_pixels(ds: Dataset, pixels: np.ndarray, compression: str) -> None:
+    """Store one slice, encoded as asked. An encoder that cannot shrink a slice (tiny or pure
+    noise: CharLS then refuses with "destination buffer too small") leaves that slice in explicit
+    VR little endian — still lossless, and a series may mix transfer syntaxes."""
+    if compression != "none":
+        try:
+            ds.compress(COMPRESSIONS[compression], pixels, generate_instance_uid=False)
+            return
+        except (RuntimeError, ValueError):
+            pass
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.PixelData = pixels.tobytes()
+    ds["PixelData"].VR = "OW"
+    ds["PixelData"].is_undefined_length = False
 
 
 def _file_meta(sop_class: str, sop_uid: str) -> FileMetaDataset:
