@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import (
     UID,
     CTImageStorage,
@@ -178,6 +180,7 @@ def _write_slices(ds: Dataset, volume: Volume, stored: np.ndarray, folder: Path,
     normal = np.cross(volume.direction[:, 0], volume.direction[:, 1])
     sop_class = str(ds.SOPClassUID)
     paths = []
+    encoder: _SliceEncoder | None = None
     for k in range(volume.shape[0]):
         number = k + 1
         if info.sop_uid is not None:
@@ -190,12 +193,52 @@ def _write_slices(ds: Dataset, volume: Volume, stored: np.ndarray, folder: Path,
         ds.ImagePositionPatient = [_ds(v) for v in position]
         ds.SliceLocation = _ds(float(position @ normal))
         ds.file_meta = _file_meta(sop_class, sop_uid)
-        pixels = np.ascontiguousarray(stored[k])
-        _set_pixels(ds, pixels, compression)
+        _set_pixels(ds, np.ascontiguousarray(stored[k]), compression)
+        encoder = encoder or _SliceEncoder(ds)
         path = folder / f"IM_{number:04d}.dcm"
-        ds.save_as(path, enforce_file_format=True)
+        path.write_bytes(encoder.file_bytes(ds))
         paths.append(path)
     return paths
+
+
+_PER_SLICE = ("SOPInstanceUID", "InstanceNumber", "ImagePositionPatient", "SliceLocation",
+              "PixelData")
+
+
+def _encode(dataset: Dataset) -> bytes:
+    """Elements of ``dataset`` in explicit VR little endian (no file meta, no preamble)."""
+    fp = DicomBytesIO()
+    fp.is_little_endian, fp.is_implicit_VR = True, False
+    write_dataset(fp, dataset)
+    return fp.getvalue()
+
+
+class _SliceEncoder:
+    """Writes the files of one series fast: the elements every slice shares are encoded once,
+    only the per-slice ones (_PER_SLICE) for each file. The bytes are exactly those of
+    ``Dataset.save_as(path, enforce_file_format=True)``."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self.tags = sorted(ds.data_element(keyword).tag for keyword in _PER_SLICE)  # type: ignore[union-attr]
+        runs: list[Dataset] = [Dataset()]
+        for element in ds:  # in tag order
+            if element.tag in self.tags:
+                runs.append(Dataset())
+            else:
+                runs[-1].add(element)
+        self.shared = [_encode(run) for run in runs]
+
+    def file_bytes(self, ds: Dataset) -> bytes:
+        meta = DicomBytesIO()
+        meta.is_little_endian, meta.is_implicit_VR = True, False
+        write_file_meta_info(meta, ds.file_meta, enforce_standard=True)
+        parts = [b"\0" * 128, b"DICM", meta.getvalue()]
+        for shared, tag in zip(self.shared, self.tags, strict=False):
+            single = Dataset()
+            single.add(ds[tag])
+            parts += [shared, _encode(single)]
+        parts.append(self.shared[-1])
+        return b"".join(parts)
 
 
 def _set_pixels(ds: Dataset, pixels: np.ndarray, compression: str) -> None:
