@@ -3,6 +3,7 @@ values, whatever the compression."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,17 @@ def test_derived_uids_are_stable_and_valid() -> None:
     uid = derived_uid("a", 1)
     assert uid == derived_uid("a", 1) != derived_uid("a", 2)
     assert uid.startswith("2.25.") and len(uid) <= 64 and pydicom.uid.UID(uid).is_valid
+
+
+@pytest.mark.parametrize("compression", ["none", "jpegls"])
+def test_files_are_what_pydicom_itself_would_write(tmp_path: Path, compression: str) -> None:
+    """The writer encodes shared elements once per series; each file must still be exactly
+    what pydicom's own save_as makes of the dataset read from it (element order, lengths,
+    file meta). Per-slice values are checked in test_ct_geometry_and_values_round_trip."""
+    values = (np.indices((3, 16, 16)).sum(axis=0) * 50).astype(np.uint16)
+    info = _info(mr={"ScanningSequence": "SE"}, spacing_between_slices=2.5)
+    for path in write_mr_series(_oblique_volume(values), tmp_path / "mr", info, compression):
+        ds = pydicom.dcmread(path)
+        buffer = io.BytesIO()
+        ds.save_as(buffer, enforce_file_format=True)
+        assert buffer.getvalue() == path.read_bytes()
