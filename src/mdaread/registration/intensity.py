@@ -12,8 +12,9 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
 3. Coarse exhaustive search over translations (±``search_mm``) at 6 mm resolution, starting
    from the initial transform and from the alignment of the two volumes' centres.
 4. Mattes mutual information, regular-step gradient descent with scales from physical shift:
-   each candidate at 6 then 3 mm, then those within 15 % of the best at 1.5 mm; the best score
-   (metric × overlapping samples) wins.
+   each candidate at 6 then 3 mm. Candidates are ranked by mutual information × overlap in a
+   ball of twice the radius (the wider context tells adjacent vertebrae apart); the best is
+   refined at 1.5 mm.
 5. A quality call from the overlap of the region after mapping and from the sharpness of the
    optimum (normalised MI at the result vs. at ±3 mm shifts) — see :mod:`.quality`.
 """
@@ -44,8 +45,8 @@ COARSE_MM = 6.0
 # (shrink factor, smoothing sigma in mm, sampled fraction of the ball) per resolution level
 LEVELS_CANDIDATE = ((4, 3.0, 1.0), (2, 1.5, 0.5))  # 6 mm then 3 mm, for every candidate
 LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm
+PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
 AMBIGUITY = 0.03  # a distant fit scoring within 3 % of the best is "almost as good"
-RECHECK = 0.15  # candidates scoring within 15 % of the best at 3 mm are compared at 1.5 mm
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
 
 
@@ -118,18 +119,13 @@ def register_rigid(
         except RegistrationError:
             if not fits and n == len(starts) - 1:
                 raise
-    fits.sort(key=lambda f: f.score)
-    # the 3 mm level cannot always tell adjacent vertebrae apart (CT↔MR especially): every
-    # candidate close to the best goes on to 1.5 mm, where the comparison is decided
-    close = [f for f in fits if f.score <= (1.0 - RECHECK) * fits[0].score]
-    refined: list[_Fit] = []
-    for n, fit in enumerate(close):
-        check_cancel(cancel)
-        progress(0.6 + 0.3 * n / len(close), "registering (full resolution)")
-        refined.append(_refine(fixed_r.image, fixed_mask, fit, center, max_iterations, cancel))
-    fits = sorted(refined, key=lambda f: f.score) + fits[len(close):]
-    best = fits[0]
-    _warn_if_ambiguous(fits, center, warnings)
+    if len(fits) > 1:
+        progress(0.6, "comparing candidates")
+        anchors = [rigid.apply(m, center) for m in _seeds(fixed, moving, center, init)]
+        fits = _rank_by_context(fixed, moving, center, radius_mm, fits, anchors, search,
+                                warnings)
+    progress(0.75, "registering (full resolution)")
+    best = _refine(fixed_r.image, fixed_mask, fits[0], center, max_iterations, cancel)
     progress(0.95, "checking the result")
     verdict = assess(fixed_r.image, fixed_mask, best.moving.image, best.moving.mask,
                      best.matrix, center)
@@ -270,15 +266,39 @@ def _method(fixed_mask: sitk.Image, moving_mask: sitk.Image) -> sitk.ImageRegist
     return reg
 
 
-def _warn_if_ambiguous(fits: list[_Fit], center: FloatArray, warnings: list[str]) -> None:
-    """Neighbouring vertebrae look alike: flag a distant fit nearly as good as the best."""
-    target = rigid.apply(fits[0].matrix, center)
-    for fit in fits[1:]:
+def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: float,
+                     fits: list[_Fit], anchors: list[FloatArray], search: float,
+                     warnings: list[str]) -> list[_Fit]:
+    """Candidates best first, by mutual information × overlap in a ball of twice the radius at
+    3 mm, times a mild prior for staying near the starting positions (``anchors``: where the
+    seeds put the centre): −PRIOR at a distance of ``search``. Adjacent vertebrae look alike
+    within the registration ball; the wider context (neighbours, spinal curve, ribs) usually
+    tells them apart, and when it cannot (CT↔STIR), the scanner frame is the better guess.
+    Warns when a distant candidate scores almost as well."""
+    step = COARSE_MM / 2.0
+    n = int(np.ceil(4.0 * radius / step)) + 1
+    f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, step,
+                                                kind=rg.modality_kind(fixed), matrix=np.eye(4))
+    f_valid &= _ball(n, step, 2.0 * radius)
+    scored = []
+    for fit in fits:
+        m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n, step,
+                                                    kind=rg.modality_kind(moving),
+                                                    matrix=fit.matrix, mask_cement=True)
+        value = float(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 0)[0, 0, 0])
+        moved = min(float(np.linalg.norm(rigid.apply(fit.matrix, center) - a)) for a in anchors)
+        value *= 1.0 - PRIOR * min(moved / max(search, COARSE_MM), 2.0)
+        scored.append((value if np.isfinite(value) else -np.inf, fit))
+    scored.sort(key=lambda item: -item[0])
+    best_value, best = scored[0]
+    target = rigid.apply(best.matrix, center)
+    for value, fit in scored[1:]:
         distance = float(np.linalg.norm(rigid.apply(fit.matrix, center) - target))
-        if distance > 10.0 and fit.score < (1.0 - AMBIGUITY) * fits[0].score:
+        if distance > 10.0 and value > (1.0 - AMBIGUITY) * best_value:
             warnings.append(f"ambiguous alignment: a position {distance:.0f} mm away matches "
                             "almost as well (adjacent vertebra?) — check by eye")
-            return
+            break
+    return [fit for _, fit in scored]
 
 
 def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center: FloatArray,

@@ -25,7 +25,8 @@ from mdaread.registration.convert import to_transform
 
 MIN_OVERLAP = 0.3  # below: failed — the result maps the region mostly off the follow-up
 GOOD_OVERLAP = 0.7  # below: poor
-MIN_NMI = 1.02  # below: failed — the images share (almost) no information
+MIN_NMI = 1.05  # below: failed — the images share (almost) no information
+WEAK_NMI = 1.10  # below: poor (correct fits on the sample trial and real MR: 1.2–1.5)
 MIN_SHARPNESS = 0.03  # below: poor — a flat optimum
 CLEAR_SHARPNESS = 0.1  # below, with another problem (beaten, half off the image): failed
 PROBE_MM = 3.0
@@ -93,6 +94,9 @@ def _call(overlap: float, value: float, sharpness: float, beaten: bool,
         problems.append(f"only {100 * overlap:.0f}% of the region maps onto the follow-up")
     if not np.isfinite(value) or value < MIN_NMI:
         problems.append(f"the aligned images share almost no information (normalised MI "
+                        f"{value:.3f})")
+    elif value < WEAK_NMI:
+        problems.append(f"the aligned images share little information (normalised MI "
                         f"{value:.3f})")
     if beaten:
         problems.append(f"a {PROBE_MM:.0f} mm shift matches better: the fit is not at an optimum")
