@@ -115,5 +115,5 @@ def test_nudge_overlay_moves_the_resampled_view() -> None:
     centre = np.array([0.0, 0.0, 50.0])
     turned = rigid.nudge_overlay(np.eye(4), rotation_deg=(0.0, 0.0, 90.0), center_mm=centre)
     np.testing.assert_allclose(rigid.apply(turned, centre), centre, atol=1e-12)
-    np.testing.assert_allclose(rigid.apply(turned, centre + [0.0, 1.0, 0.0]),
-                               centre + [1.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(rigid.apply(turned, centre + np.array([0.0, 1.0, 0.0])),
+                               centre + np.array([1.0, 0.0, 0.0]), atol=1e-12)
