@@ -4,13 +4,14 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
 
 1. Cut the baseline to a cube of half-edge ``radius_mm`` around the vertebra centre and resample
    it to ``spacing_mm`` isotropic on an LPS-aligned grid; the metric only sees a ball of
-   ``radius_mm`` in it. Cut the follow-up to a larger cube around the centre mapped through the
-   initial transform (margin = search range + 10 mm), resampled the same way.
+   ``radius_mm`` in it. For each candidate position, cut the follow-up to a cube 10 mm larger
+   around the centre mapped through the candidate, resampled the same way.
 2. CT values are clamped to [-200, 1500] HU and follow-up CT voxels above 2000 HU (cement,
    metal) are masked out of the metric. MR values are clamped to their 0.5–99.5 percentiles;
    dark cement on MR is left to mutual information (it is a small part of the ball).
-3. Coarse exhaustive search over translations (±``search_mm``) at 6 mm resolution, starting
-   from the initial transform and from the alignment of the two volumes' centres.
+3. Coarse exhaustive search over translations (±``search_mm``) at 6 mm resolution (numpy, see
+   :mod:`.search`), from the initial transform and from the alignment of the two volumes'
+   centres: up to 3 distinct candidates, each polished on a 3 mm grid.
 4. Mattes mutual information, regular-step gradient descent with scales from physical shift:
    each candidate at 6 then 3 mm. Candidates are ranked by mutual information × overlap in a
    ball of twice the radius (the wider context tells adjacent vertebrae apart); the best is
@@ -60,13 +61,6 @@ class _Fit:
     stop: str
     converged: bool
     moving: rg.RegionImage
-    valid_points: int
-
-    @property
-    def score(self) -> float:
-        """Metric × sample points that overlapped (negative; lower is better). The same fixed
-        samples are drawn for every candidate, so this compares MI weighted by overlap."""
-        return self.metric * self.valid_points
 
 
 def register_rigid(
@@ -109,16 +103,8 @@ def register_rigid(
     if search > 0.0:
         progress(0.1, "coarse search")
         starts = _coarse_search(fixed, moving, center, radius_mm, init, search)
-    fits: list[_Fit] = []
-    for n, candidate in enumerate(starts):
-        check_cancel(cancel)
-        progress(0.2 + 0.4 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
-        try:
-            fits.append(_fine(fixed_r.image, fixed_mask, moving, center, radius_mm, candidate,
-                              spacing_mm, max_iterations, cancel))
-        except RegistrationError:
-            if not fits and n == len(starts) - 1:
-                raise
+    fits = _candidate_fits(fixed_r.image, fixed_mask, moving, center, radius_mm, starts,
+                           spacing_mm, max_iterations, progress, cancel)
     if len(fits) > 1:
         progress(0.6, "comparing candidates")
         anchors = [rigid.apply(m, center) for m in _seeds(fixed, moving, center, init)]
@@ -145,6 +131,24 @@ def register_rigid(
         radius_mm=float(radius_mm),
         details={**verdict.details, "shift_from_initial_mm": shift, "candidates": len(fits)},
     )
+
+
+def _candidate_fits(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume,
+                    center: FloatArray, radius: float, starts: list[FloatArray], spacing: float,
+                    max_iterations: int, progress: Progress, cancel: Cancel) -> list[_Fit]:
+    """The 6 + 3 mm registration from every start; starts whose region misses the follow-up are
+    dropped (RegistrationError only when none is left)."""
+    fits: list[_Fit] = []
+    for n, candidate in enumerate(starts):
+        check_cancel(cancel)
+        progress(0.2 + 0.4 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
+        try:
+            fits.append(_fine(fixed_img, fixed_mask, moving, center, radius, candidate, spacing,
+                              max_iterations, cancel))
+        except RegistrationError:
+            if not fits and n == len(starts) - 1:
+                raise
+    return fits
 
 
 def _center(fixed: Volume, center_lps: npt.ArrayLike | None) -> FloatArray:
@@ -320,24 +324,24 @@ def _refine(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: _Fit, center: Fl
     final = _run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations, cancel,
                  LEVELS_FINAL)
     return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
-                final.converged and fit.converged, fit.moving, final.valid_points)
+                final.converged and fit.converged, fit.moving)
 
 
 def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
          center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
          levels: tuple[tuple[int, float, float], ...]) -> _Fit:
-    matrix, metric, iterations, stop, converged, valid = _optimise(
+    matrix, metric, iterations, stop, converged = _optimise(
         fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, levels)
     if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
         raise RegistrationError("the registration produced no valid metric (no overlap between "
                                 "the images in the region?)")
-    return _Fit(matrix, metric, iterations, stop, converged, moving_r, valid)
+    return _Fit(matrix, metric, iterations, stop, converged, moving_r)
 
 
 def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
               center: FloatArray, init: FloatArray, max_iterations: int,
               cancel: Cancel, levels: tuple[tuple[int, float, float], ...],
-              ) -> tuple[FloatArray, float, int, str, bool, int]:
+              ) -> tuple[FloatArray, float, int, str, bool]:
     reg = _method(fixed_mask, moving_r.mask)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
     reg.SetMetricSamplingPercentagePerLevel([lv[2] for lv in levels], seed=SEED)
@@ -369,7 +373,7 @@ def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.Region
     stop = reg.GetOptimizerStopConditionDescription()
     converged = state["level_iterations"] < max_iterations
     return (to_matrix(transform), float(reg.GetMetricValue()), int(state["iterations"]), stop,
-            converged, int(reg.GetMetricNumberOfValidPoints()))
+            converged)
 
 
 def _first_line(exc: Exception) -> str:
