@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from mdaread.sample.shapes import Capsule, EllipticCylinderZ, Shape, VertebralBody
+from mdaread.sample.shapes import Capsule, EllipticCylinderZ, PlateZ, Shape, VertebralBody
 
 # Tissue labels (uint8). Intensities per modality live in mdaread.sample.render.
 AIR, SKIN, FAT, SOFT, MUSCLE, LUNG, BLOOD, ANNULUS, NUCLEUS = range(9)
@@ -180,6 +180,22 @@ def rib_parts(v: Vertebra) -> list[Part]:
     return parts
 
 
+def pelvis_parts(s1: Vertebra, l5: Vertebra) -> list[Part]:
+    """Sacral alae beside S1 and the iliac wings from below S1 up to the L4/L5 disc, each a
+    cortical shell over cancellous bone."""
+    z0, z1 = s1.cz - s1.height / 2 - 20.0, l5.cz + l5.height / 2 + 4.0
+    plates: list[PlateZ] = []
+    for side in (-1.0, 1.0):
+        plates.append(PlateZ(side * (s1.a - 6.0), s1.cy + 4.0, side * 46.0, s1.cy + 14.0, 8.0,
+                             s1.cz - s1.height / 2 + 1.0, s1.cz + s1.height / 2 - 1.0))
+        wing = [(50.0, s1.cy + 22.0), (72.0, s1.cy + 8.0), (92.0, s1.cy - 22.0),
+                (100.0, s1.cy - 55.0)]
+        for (xa, ya), (xb, yb) in itertools.pairwise(wing):
+            plates.append(PlateZ(side * xa, ya, side * xb, yb, 5.0, z0, z1))
+    cores = [PlateZ(p.x0, p.y0, p.x1, p.y1, p.r - 1.5, p.z0 + 1.5, p.z1 - 1.5) for p in plates]
+    return [Part(p, CORTEX) for p in plates] + [Part(c, CANCELLOUS) for c in cores]
+
+
 def soft_tissue_parts(z_tl: float, fat_mm: float, zmin: float, zmax: float) -> list[Part]:
     """Skin, subcutaneous fat, body contents; lungs, mediastinum and aorta above the T12/L1
     disc (``z_tl``); abdomen with fat, kidneys, psoas, aorta and vena cava below; erector spinae
@@ -234,4 +250,7 @@ def build_anatomy(centre_levels: list[str], scale: float, fat_mm: float,
         anatomy.parts += _disc_parts(lower, upper)
     for v in near:
         anatomy.parts += vertebra_parts(v)
+    s1, l5 = vertebrae["S1"], vertebrae["L5"]
+    if s1.cz + 60.0 > zmin:  # the pelvis reaches the field of view
+        anatomy.parts += pelvis_parts(s1, l5)
     return anatomy

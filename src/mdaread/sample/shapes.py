@@ -146,3 +146,29 @@ class VertebralBody(Shape):
         limit = h2 - self.dish * (1.0 - np.minimum(q, 1.0))
         inside: BoolArray = (q <= 1.0) & (np.abs(z - self.cz) <= limit)
         return inside
+
+
+@dataclass(frozen=True)
+class PlateZ(Shape):
+    """A vertical plate: points within ``r`` mm (in the axial plane) of the segment
+    (x0, y0)–(x1, y1), for z0 ≤ z ≤ z1 (LPS mm). Flat bones such as the iliac wings."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    r: float
+    z0: float
+    z1: float
+
+    def bounds(self) -> Bounds:
+        return ((min(self.x0, self.x1) - self.r, min(self.y0, self.y1) - self.r, self.z0),
+                (max(self.x0, self.x1) + self.r, max(self.y0, self.y1) + self.r, self.z1))
+
+    def contains(self, x: FloatArray, y: FloatArray, z: FloatArray) -> BoolArray:
+        dx, dy = self.x1 - self.x0, self.y1 - self.y0
+        px, py = x - self.x0, y - self.y0
+        t = np.clip((px * dx + py * dy) / (dx * dx + dy * dy), 0.0, 1.0)
+        ex, ey = px - t * dx, py - t * dy
+        inside: BoolArray = (ex * ex + ey * ey <= self.r * self.r) & (z >= self.z0) & (z <= self.z1)
+        return inside
