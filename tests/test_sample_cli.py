@@ -88,3 +88,26 @@ def test_committed_copy_regenerates_identically(repo_root: Path, tmp_path: Path)
                 for p in sorted(folder.rglob("*")) if p.is_file()}
 
     assert digest(tmp_path / "again") == digest(root)
+
+
+@pytest.mark.slow
+def test_default_trial_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`mdaread sample OUT` with every default, then scan, load and assess all of it."""
+    io = pytest.importorskip("mdaread.io")
+    criteria = pytest.importorskip("mdaread.criteria")
+    out = tmp_path / "trial"
+    assert main(["sample", str(out)]) == 0
+    truth = json.loads((out / "truth.json").read_text())
+    assert len(truth["subjects"]) == 8
+    found = {c.series_uid: c for c in io.scan_path(out).series}
+    records = [r for s in truth["subjects"] for tp in s["timepoints"] for r in tp["series"]]
+    assert len(found) == len(records) == 49
+    for record in records:
+        candidate = found[record["series_uid"]]
+        assert candidate.warnings == [] and list(candidate.shape) == record["shape"]
+        assert candidate.n_files == record["n_files"]
+    protocol, subjects = criteria.parse_batch(json.loads((out / "observations.json").read_text()))
+    for subject, t_subject in zip(subjects, truth["subjects"], strict=True):
+        got = [(r.category, r.final_category) for r in criteria.assess_subject(subject, protocol)]
+        assert got == [(tp["expected_category"], tp["expected_final_category"])
+                       for tp in t_subject["timepoints"]]
