@@ -51,6 +51,16 @@ def test_refuses_a_folder_that_is_not_empty(tmp_path: Path,
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
+def test_unwritable_output_is_a_one_line_error(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    assert main(["sample", str(blocker / "trial"), "--matrix", "32"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mdaread: error: ") and "cannot write the sample trial" in err
+    assert err.count("\n") == 1 and str(blocker) in err
+
+
 def test_command_module_imports_nothing_heavy() -> None:
     code = ("import sys, mdaread.commands.sample; "
             "print(any(m.split('.')[0] in ('pydicom', 'scipy', 'PyQt6') for m in sys.modules))")

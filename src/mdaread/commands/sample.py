@@ -47,7 +47,12 @@ def handle(args: argparse.Namespace) -> int:
             sys.stderr.write(f"  {fraction * 100:5.1f}%  {message}\n")
 
     options = Options(seed=args.seed, compression=args.compression, matrix=args.matrix)
-    truth = generate_trial(args.out, args.subjects, options, jobs=args.jobs, progress=progress)
+    try:
+        truth = generate_trial(args.out, args.subjects, options, jobs=args.jobs,
+                               progress=progress)
+    except OSError as exc:  # unwritable place, disk full: one line, not a traceback
+        where = exc.filename or args.out
+        raise InputError(f"{where}: cannot write the sample trial ({exc.strerror or exc})") from exc
     summary = {
         "out": str(args.out),
         "seed": args.seed,
