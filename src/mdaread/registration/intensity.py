@@ -46,6 +46,9 @@ COARSE_MM = 6.0
 # (shrink factor, smoothing sigma in mm, sampled fraction of the ball) per resolution level
 LEVELS_CANDIDATE = ((4, 3.0, 1.0), (2, 1.5, 0.5))  # 6 mm then 3 mm, for every candidate
 LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm
+# regular-step gradient descent per stage: (first step ≈ mm, smallest step, relaxation)
+STEPS_CANDIDATE = (2.0, 0.01, 0.5)
+STEPS_FINAL = (0.5, 0.001, 0.7)  # starts close: small, slowly shrinking steps
 PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
 AMBIGUITY = 0.03  # a distant fit scoring within 3 % of the best is "almost as good"
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
@@ -315,23 +318,24 @@ def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center:
     if moving_r.inside_fraction < 0.05:
         raise RegistrationError("the registration region lies outside the follow-up volume")
     return _run(fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel,
-                LEVELS_CANDIDATE)
+                LEVELS_CANDIDATE, STEPS_CANDIDATE)
 
 
 def _refine(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: _Fit, center: FloatArray,
             max_iterations: int, cancel: Cancel) -> _Fit:
     """The full-resolution level, from the best half-resolution fit."""
     final = _run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations, cancel,
-                 LEVELS_FINAL)
+                 LEVELS_FINAL, STEPS_FINAL)
     return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
                 final.converged and fit.converged, fit.moving)
 
 
 def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
          center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
-         levels: tuple[tuple[int, float, float], ...]) -> _Fit:
+         levels: tuple[tuple[int, float, float], ...],
+         steps: tuple[float, float, float]) -> _Fit:
     matrix, metric, iterations, stop, converged = _optimise(
-        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, levels)
+        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, levels, steps)
     if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
         raise RegistrationError("the registration produced no valid metric (no overlap between "
                                 "the images in the region?)")
@@ -341,7 +345,7 @@ def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage
 def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
               center: FloatArray, init: FloatArray, max_iterations: int,
               cancel: Cancel, levels: tuple[tuple[int, float, float], ...],
-              ) -> tuple[FloatArray, float, int, str, bool]:
+              steps: tuple[float, float, float]) -> tuple[FloatArray, float, int, str, bool]:
     reg = _method(fixed_mask, moving_r.mask)
     reg.SetMetricSamplingStrategy(reg.RANDOM)
     reg.SetMetricSamplingPercentagePerLevel([lv[2] for lv in levels], seed=SEED)
@@ -349,8 +353,8 @@ def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.Region
     reg.SetSmoothingSigmasPerLevel([lv[1] for lv in levels])
     reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     reg.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=2.0, minStep=0.01, numberOfIterations=max_iterations,
-        relaxationFactor=0.5, gradientMagnitudeTolerance=1e-8)
+        learningRate=steps[0], minStep=steps[1], numberOfIterations=max_iterations,
+        relaxationFactor=steps[2], gradientMagnitudeTolerance=1e-8)
     reg.SetOptimizerScalesFromPhysicalShift()
     transform = to_transform(init, center)
     reg.SetInitialTransform(transform, inPlace=True)
