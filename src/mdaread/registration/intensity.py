@@ -233,18 +233,21 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
                   for c in chosen)
         if far and value >= 0.75 * found[0][0]:
             chosen.append(m)
-    return [_polish(fixed, moving, center, radius, m) for m in chosen[:3]]
-
-
-def _polish(fixed: Volume, moving: Volume, center: FloatArray, radius: float,
-            start: FloatArray) -> FloatArray:
-    """The best translation within ±6 mm of a coarse candidate on a 3 mm grid: the gradient
-    descent then starts within ~1.5 mm (plus rotation) of the optimum."""
     step = COARSE_MM / 2.0
     n = int(np.ceil(2.0 * radius / step)) + 1
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, step,
                                                 kind=rg.modality_kind(fixed), matrix=np.eye(4))
     f_valid &= _ball(n, step, radius)
+    return [_polish((f_vals, f_valid), moving, center, step, m) for m in chosen[:3]]
+
+
+def _polish(fixed_3mm: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]], moving: Volume,
+            center: FloatArray, step: float, start: FloatArray) -> FloatArray:
+    """The best translation within ±2 steps of a coarse candidate on a ``step`` (3 mm) grid, the
+    baseline ball already sampled there: the gradient descent then starts within ~1.5 mm (plus
+    rotation) of the optimum."""
+    f_vals, f_valid = fixed_3mm
+    n = f_vals.shape[0]
     m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n + 4, step,
                                                 kind=rg.modality_kind(moving), matrix=start,
                                                 mask_cement=True)

@@ -95,14 +95,19 @@ def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sit
     """Clamped float image and its validity mask (1 = usable voxel) on the volume's own grid."""
     values = np.asarray(sub.array, dtype=np.float32)
     valid = np.isfinite(values)
+    all_finite = bool(valid.all())  # integer pixel data always is: skip the NaN handling
     if kind == "CT":
         if mask_cement:
             _mask_cement(values, valid, sub.spacing)
-        values = np.clip(np.nan_to_num(values, nan=CT_CLAMP_HU[0]), *CT_CLAMP_HU)
+        if not all_finite:
+            values = np.nan_to_num(values, nan=CT_CLAMP_HU[0])
+        values = np.clip(values, *CT_CLAMP_HU)
     else:
-        finite = values[valid]
+        finite = values if all_finite else values[valid]
         lo, hi = (np.percentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0))
-        values = np.clip(np.nan_to_num(values, nan=float(lo)), lo, hi)
+        if not all_finite:
+            values = np.nan_to_num(values, nan=float(lo))
+        values = np.clip(values, lo, hi)
     image = to_sitk(Volume(array=values, affine=sub.affine))
     mask = to_sitk(Volume(array=valid.astype(np.uint8), affine=sub.affine), np.uint8)
     return image, mask
