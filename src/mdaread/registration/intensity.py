@@ -50,7 +50,7 @@ LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm
 STEPS_CANDIDATE = (2.0, 0.01, 0.5)
 STEPS_FINAL = (0.5, 0.001, 0.7)  # starts close: small, slowly shrinking steps
 PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
-AMBIGUITY = 0.03  # a distant fit scoring within 3 % of the best is "almost as good"
+AMBIGUITY = 0.05  # a distant fit scoring within 5 % of the best is "almost as good"
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
 
 
@@ -290,25 +290,26 @@ def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: 
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, step,
                                                 kind=rg.modality_kind(fixed), matrix=np.eye(4))
     f_valid &= _ball(n, step, 2.0 * radius)
-    scored = []
+    scored = []  # (score with prior, raw score, fit)
     for fit in fits:
         m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n, step,
                                                     kind=rg.modality_kind(moving),
                                                     matrix=fit.matrix, mask_cement=True)
-        value = float(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 0)[0, 0, 0])
+        raw = float(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 0)[0, 0, 0])
+        raw = raw if np.isfinite(raw) else -np.inf
         moved = min(float(np.linalg.norm(rigid.apply(fit.matrix, center) - a)) for a in anchors)
-        value *= 1.0 - PRIOR * min(moved / max(search, COARSE_MM), 2.0)
-        scored.append((value if np.isfinite(value) else -np.inf, fit))
+        scored.append((raw * (1.0 - PRIOR * min(moved / max(search, COARSE_MM), 2.0)), raw, fit))
     scored.sort(key=lambda item: -item[0])
-    best_value, best = scored[0]
-    target = rigid.apply(best.matrix, center)
-    for value, fit in scored[1:]:
+    # the warning looks at the raw scores: the prior breaks ties, it does not remove the doubt
+    best_raw = max(raw for _, raw, _ in scored)
+    target = rigid.apply(scored[0][2].matrix, center)
+    for _, raw, fit in scored[1:]:
         distance = float(np.linalg.norm(rigid.apply(fit.matrix, center) - target))
-        if distance > 10.0 and value > (1.0 - AMBIGUITY) * best_value:
+        if distance > 10.0 and raw > (1.0 - AMBIGUITY) * best_raw:
             warnings.append(f"ambiguous alignment: a position {distance:.0f} mm away matches "
                             "almost as well (adjacent vertebra?) — check by eye")
             break
-    return [fit for _, fit in scored]
+    return [fit for _, _, fit in scored]
 
 
 def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center: FloatArray,
