@@ -36,3 +36,21 @@ def test_quality_call(overlap: float, value: float, sharpness: float, beaten: bo
     verdict = _call(overlap, value, sharpness, beaten, {})
     assert verdict.quality == expected
     assert bool(verdict.warnings) == (expected != "ok")
+
+
+def test_result_json_round_trip() -> None:
+    from mdaread.geometry import rigid
+    from mdaread.registration import RegistrationResult
+
+    matrix = rigid.rigid_matrix(np.radians([1.0, 2.0, 3.0]), [4.0, 5.0, 6.0], [0.0, 0.0, 0.0])
+    result = RegistrationResult(matrix=matrix, metric=-0.9, iterations=12, seconds=0.5,
+                                quality="poor", warnings=("w",), center_lps=(1.0, 2.0, 3.0),
+                                details={"overlap": 0.8})
+    back = RegistrationResult.from_json(result.to_json())
+    np.testing.assert_allclose(back.matrix, matrix)
+    assert (back.quality, back.warnings, back.center_lps) == ("poor", ("w",), (1.0, 2.0, 3.0))
+    assert back.metric == pytest.approx(-0.9) and back.details == {"overlap": 0.8}
+    with pytest.raises(ValueError):
+        RegistrationResult(matrix=matrix, metric=0.0, iterations=0, seconds=0.0, quality="great")
+    with pytest.raises(ValueError):
+        RegistrationResult.from_json({"matrix": [[1.0]], "quality": "ok"})

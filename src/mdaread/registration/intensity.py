@@ -181,8 +181,8 @@ def _fixed_region(fixed: Volume, center: FloatArray, radius: float,
     usable = float(np.sum(sitk.GetArrayViewFromImage(fixed_mask)))
     if usable < 0.2 * float(np.sum(sitk.GetArrayViewFromImage(ball))):
         raise RegistrationError(
-            f"the registration region (centre {rg._fmt(center)} mm, radius {radius:.0f} mm) lies "
-            f"mostly outside the baseline volume")
+            f"the registration region (centre {rg.fmt_point(center)} mm, radius {radius:.0f} mm)"
+            " lies mostly outside the baseline volume")
     if _flat(fixed_r.image, fixed_mask):
         raise RegistrationError("the baseline region is uniform: nothing to register on")
     return fixed_r, fixed_mask

@@ -174,8 +174,8 @@ def region_image(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
     sub = crop(volume, center, half_size_mm)
     if sub is None:
         raise RegistrationError(
-            f"the registration region (centre {_fmt(center)} mm, half-size {half_size_mm:.0f} mm)"
-            f" lies outside the {role} volume"
+            f"the registration region (centre {fmt_point(center)} mm, half-size "
+            f"{half_size_mm:.0f} mm) lies outside the {role} volume"
         )
     image, mask = _prepare(sub, kind, mask_cement)
     reference = grid(center, half_size_mm, spacing_mm)
@@ -200,7 +200,8 @@ def sphere_mask(reference: sitk.Image, center_mm: npt.ArrayLike, radius_mm: floa
     return mask
 
 
-def _fmt(point: FloatArray) -> str:
+def fmt_point(point: FloatArray) -> str:
+    """``(x, y, z)`` with one decimal, for messages."""
     return "(" + ", ".join(f"{v:.1f}" for v in point) + ")"
 
 

@@ -66,6 +66,32 @@ class RegistrationResult:
         }
 
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegistrationResult:
+        """The inverse of :meth:`to_json` (for results kept in a workspace). Raises ValueError
+        for a payload without a 4×4 rigid ``matrix`` or with an unknown ``quality``."""
+        matrix = np.asarray(data["matrix"], dtype=np.float64)
+        if matrix.shape != (4, 4) or not np.all(np.isfinite(matrix)):
+            raise ValueError("registration matrix must be 4x4 finite numbers")
+        metric = data.get("metric")
+        cx, cy, cz = (float(v) for v in data.get("center", (0.0, 0.0, 0.0)))
+        return cls(
+            matrix=matrix,
+            metric=float("nan") if metric is None else float(metric),
+            iterations=int(data.get("iterations", 0)),
+            seconds=float(data.get("seconds", 0.0)),
+            quality=str(data["quality"]),
+            warnings=tuple(str(w) for w in data.get("warnings", ())),
+            converged=bool(data.get("converged", True)),
+            stop_condition=str(data.get("stop_condition", "")),
+            method=str(data.get("method", "intensity")),
+            center_lps=(cx, cy, cz),
+            radius_mm=float(data.get("radius_mm", 40.0)),
+            residual_mm=None if data.get("residual_mm") is None else float(data["residual_mm"]),
+            details=dict(data.get("details", {})),
+        )
+
+
 def _finite(value: float | None) -> float | None:
     if value is None or not np.isfinite(value):
         return None
