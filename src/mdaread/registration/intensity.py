@@ -50,7 +50,7 @@ LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm
 STEPS_CANDIDATE = (2.0, 0.01, 0.5)
 STEPS_FINAL = (0.5, 0.001, 0.7)  # starts close: small, slowly shrinking steps
 PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
-AMBIGUITY = 0.05  # a distant fit scoring within 5 % of the best is "almost as good"
+AMBIGUITY = 0.10  # a distant fit scoring within 10 % of the best is "almost as good"
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
 
 

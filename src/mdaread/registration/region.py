@@ -103,8 +103,9 @@ def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sit
             values = np.nan_to_num(values, nan=CT_CLAMP_HU[0])
         values = np.clip(values, *CT_CLAMP_HU)
     else:
-        finite = values if all_finite else values[valid]
-        lo, hi = (np.percentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0))
+        finite = (values if all_finite else values[valid]).ravel()
+        sample = finite[:: max(1, finite.size // 200_000)]  # percentiles need no more voxels
+        lo, hi = (np.percentile(sample, [0.5, 99.5]) if sample.size else (0.0, 1.0))
         if not all_finite:
             values = np.nan_to_num(values, nan=float(lo))
         values = np.clip(values, lo, hi)
