@@ -127,7 +127,8 @@ def register_rigid(
     shift = float(np.linalg.norm(rigid.apply(best.matrix, center) - rigid.apply(init, center)))
     progress(1.0, "done")
     return RegistrationResult(
-        matrix=best.matrix, metric=best.metric, iterations=sum(f.iterations for f in fits),
+        matrix=best.matrix, metric=best.metric,
+        iterations=best.iterations + sum(f.iterations for f in fits[1:]),
         seconds=time.perf_counter() - start, quality=quality, warnings=tuple(warnings),
         converged=best.converged, stop_condition=best.stop, method="intensity",
         center_lps=(float(center[0]), float(center[1]), float(center[2])),
