@@ -61,3 +61,15 @@ def test_real_mr_under_a_known_transform(real: Volume, angles_deg: list[float],
     result = register_rigid(real, follow_up, center_lps=centre)
     assert rigid.tre_box(result.matrix, truth, centre) <= 2.0  # MR: ≤ 2 mm (issue 5)
     assert result.quality == "ok", result.warnings
+
+
+def test_a_single_real_ct_slice_is_refused_clearly(testdata: Path, real: Volume) -> None:
+    from mdaread.errors import RegistrationError
+    from mdaread.io import load_path
+
+    ct = load_path(testdata / "cornerstoneWADOImageLoader" / "testImages" / "CTImage.dcm")
+    assert ct.shape[0] == 1
+    with pytest.raises(RegistrationError, match="only 1 slice"):
+        register_rigid(ct, real)
+    with pytest.raises(RegistrationError, match="follow-up has only 1 slice"):
+        register_rigid(real, ct)

@@ -97,6 +97,10 @@ def register_rigid(
     if not (np.isfinite(radius_mm) and radius_mm > 0.0):
         raise RegistrationError(f"the registration radius must be a positive number of mm, "
                                 f"got {radius_mm}")
+    for volume, role in ((fixed, "baseline"), (moving, "follow-up")):
+        if min(volume.shape) < 3:
+            raise RegistrationError(f"the {role} has only {min(volume.shape)} slice(s) along one "
+                                    "axis: a 3-D registration needs a volume")
     search = (30.0 if initial is None else 0.0) if search_mm is None else float(search_mm)
     progress(0.0, "preparing the region")
     fixed_r, fixed_mask = _fixed_region(fixed, center, radius_mm, spacing_mm)
