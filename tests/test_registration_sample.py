@@ -89,3 +89,19 @@ def test_sample_trial_pair(pair: Pair | None) -> None:
     start = rigid.tre_box(np.eye(4), truth, pair.centre)
     assert tre <= pair.limit_mm, f"TRE {tre:.2f} mm (unregistered {start:.1f} mm)"
     assert result.quality in {"ok", "poor"}
+
+
+def test_cli_on_sample_dicom_folders(capsys: pytest.CaptureFixture[str]) -> None:
+    """`mdaread register` end to end on DICOM series folders (loading through mdaread.io)."""
+    pair = next((p for p in PAIRS if p.limit_mm == 1.0), None)
+    if pair is None:
+        pytest.skip(f"no CT↔CT pair in a sample trial at {ROOT}")
+    from mdaread.cli import main
+
+    status = main(["register", str(ROOT / pair.fixed), str(ROOT / pair.moving), "--center",
+                   *(str(v) for v in pair.centre), "--json"])
+    out = capsys.readouterr()
+    assert status == 0, out.err
+    payload = json.loads(out.out)
+    assert rigid.tre_box(np.asarray(payload["matrix"]), np.asarray(pair.truth),
+                         pair.centre) <= 1.0
