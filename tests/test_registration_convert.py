@@ -53,3 +53,18 @@ def test_resampling_through_a_matrix_maps_fixed_points_to_moving_points() -> Non
     out = sitk.Resample(moving_img, moving_img, to_transform(m, np.zeros(3)), sitk.sitkLinear)
     k, j, i = np.unravel_index(np.argmax(sitk.GetArrayFromImage(out)), moving.shape)
     np.testing.assert_allclose(rigid.apply(m, [i, j, k]), [5, 8, 12])
+
+
+def test_numpy_parts_do_not_load_simpleitk() -> None:
+    """Overlays, results and landmark fits are importable without SimpleITK (lazy package)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from mdaread.registration import blend, landmark_rigid, RegistrationResult\n"
+            "print('SimpleITK' in sys.modules)\n"
+            "from mdaread.registration import register_rigid\n"
+            "print('SimpleITK' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
