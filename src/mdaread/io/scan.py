@@ -35,7 +35,9 @@ KEY_NAMES = {
 }
 LOCALIZER_WORDS = ("localizer", "localiser", "scout", "survey", "topogram")
 ORIENTATION_TOL = 1e-3
-READ_THREADS = 4
+# Header parsing is pure Python and holds the GIL: measured on a warm 300-file CT series, one
+# thread scans in 0.26 s, two in 0.36 s and four in 0.44 s, so headers are read serially.
+READ_THREADS = 1
 CHUNK = 64
 
 
@@ -96,13 +98,14 @@ def _read_one(path: Path) -> list[FrameInfo] | str:
 def _read_all(
     files: list[Path], result: ScanResult, progress: Progress, cancel: Cancel
 ) -> list[FrameInfo]:
-    """Headers of every file (a few threads overlap disk waits), in file order."""
+    """Headers of every file, in file order (READ_THREADS > 1 overlaps disk waits)."""
     frames: list[FrameInfo] = []
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        reader = map if READ_THREADS == 1 else pool.map
         for start in range(0, len(files), CHUNK):
             check_cancel(cancel)
             chunk = files[start:start + CHUNK]
-            for path, found in zip(chunk, pool.map(_read_one, chunk), strict=True):
+            for path, found in zip(chunk, reader(_read_one, chunk), strict=True):
                 if isinstance(found, str):
                     result.skipped.append(SkippedFile(path, found))
                 else:
