@@ -12,7 +12,7 @@ import pytest
 
 from mdaread.cli import main
 
-# The exact command that regenerates sample_dicom/ (also in docs/readme/sample.md).
+# The exact command that regenerates sample_dicom/ (also in README.md).
 SAMPLE_DICOM_ARGS = ["--subjects", "4", "--compression", "jpegls", "--matrix", "176"]
 
 

@@ -47,7 +47,7 @@ class RegistrationResult:
         return self.quality == "ok"
 
     def to_json(self) -> dict[str, Any]:
-        """The stable --json form (see docs/readme/registration.md)."""
+        """The stable --json form (see README.md, section Registration)."""
         return {
             "matrix": [[float(v) for v in row] for row in np.asarray(self.matrix)],
             "metric": _finite(self.metric),
