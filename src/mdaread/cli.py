@@ -48,6 +48,8 @@ def print_json(payload: Any) -> None:
 
 def error(message: str) -> None:
     """One line on stderr, the way every command reports bad input."""
+    # a file name that is not UTF-8 arrives as lone surrogates: show them, never crash on them
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
     sys.stderr.write(f"mdaread: error: {message}\n")
 
 

@@ -8,6 +8,7 @@ commit together or not at all. WAL + synchronous=FULL: a committed transaction s
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mdaread.storage.audit import GENESIS_HASH, canonical_json, row_hash
 from mdaread.storage.errors import (
@@ -62,6 +64,13 @@ def _translate(exc: sqlite3.Error, where: Path) -> WorkspaceError:
     return WorkspaceError(f"{where}: {text}")
 
 
+def _file_uri(file: Path) -> str:
+    """The ``file:`` URI of ``file``, percent-encoded: a folder named ``trial #3`` or ``50%``
+    must not be cut at the ``#`` or decoded (that silently opened another file), and a name
+    that is not UTF-8 must still reach the file system byte for byte."""
+    return "file:" + quote(os.fsencode(file.resolve()), safe="/")
+
+
 class SqliteDatabase:
     """One open connection to ``W/workspace.sqlite``; not shared between threads."""
 
@@ -69,13 +78,12 @@ class SqliteDatabase:
                  busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
         self.folder = Path(folder)
         self.file = self.folder / DB_NAME
-        if not create and not self.file.is_file():
-            reason = "folder does not exist" if not self.folder.is_dir() else f"no {DB_NAME}"
-            raise NotAWorkspace(f"{self.folder}: not an mdaread workspace ({reason})")
+        if not create:
+            self._check_exists()
         mode = "rwc" if create else "rw"
         try:
             self.conn = sqlite3.connect(
-                f"file:{self.file.resolve()}?mode={mode}", uri=True, isolation_level=None,
+                f"{_file_uri(self.file)}?mode={mode}", uri=True, isolation_level=None,
                 timeout=busy_timeout_ms / 1000.0, check_same_thread=False,
             )
             self.conn.row_factory = sqlite3.Row
@@ -84,6 +92,15 @@ class SqliteDatabase:
             raise _translate(exc, self.file) from exc
         self._in_write = False
         self._lock = threading.RLock()
+
+    def _check_exists(self) -> None:
+        try:
+            if self.file.is_file():
+                return
+            reason = "folder does not exist" if not self.folder.is_dir() else f"no {DB_NAME}"
+        except OSError as exc:  # a name too long, a folder that cannot be searched
+            reason = str(exc.strerror)
+        raise NotAWorkspace(f"{self.folder}: not an mdaread workspace ({reason})")
 
     def _pragmas(self, busy_timeout_ms: int) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")

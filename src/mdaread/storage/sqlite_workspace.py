@@ -49,11 +49,7 @@ def create_workspace(folder: str | Path, actor: Actor, *, protocol: dict[str, An
     if actor.role != "data_manager":
         raise PermissionDenied(f"{path}: creating a workspace is for the data manager role "
                                f"({actor.user} acts as {actor.role})")
-    if (path / DB_NAME).exists():
-        raise WorkspaceError(f"{path}: already a workspace ({DB_NAME} exists)")
-    if path.exists() and not path.is_dir():
-        raise WorkspaceError(f"{path}: exists and is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
+    _check_new_folder(path)
     db = SqliteDatabase(path, create=True, busy_timeout_ms=busy_timeout_ms)
     try:
         db.migrate()
@@ -68,6 +64,24 @@ def create_workspace(folder: str | Path, actor: Actor, *, protocol: dict[str, An
         db.close()
         raise
     return ws
+
+
+def _check_new_folder(path: Path) -> None:
+    """Create ``path`` for a new workspace, or say in one line why it cannot be one."""
+    try:
+        path.name.encode("utf-8")  # the folder name goes into the audit trail (UTF-8 text)
+    except UnicodeEncodeError:
+        raise WorkspaceError(f"{path}: the folder name is not valid UTF-8; choose another "
+                             "name") from None
+    try:
+        if (path / DB_NAME).exists():
+            raise WorkspaceError(f"{path}: already a workspace ({DB_NAME} exists)")
+        if path.exists() and not path.is_dir():
+            raise WorkspaceError(f"{path}: exists and is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent that is a file, a name too long, no permission
+        raise WorkspaceError(f"{path}: cannot create the workspace folder "
+                             f"({exc.strerror})") from exc
 
 
 def open_workspace(folder: str | Path, *,
