@@ -11,16 +11,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from mdaread.errors import InputError
+from mdaread.criteria import parse_protocol
+from mdaread.errors import CriteriaInputError, InputError
 from mdaread.storage import ROLES, Actor, ReadRecord, WorkspaceRepository
 from mdaread.workflow.ingest import _csv_rows, parse_study_date
 
 TIMEPOINT_ORDER = ("baseline", "1m", "3m", "6m", "12m")
-PROTOCOL_TYPES: dict[str, tuple[type, ...]] = {
-    "measurable_min_mm": (int, float), "pr_threshold_pct": (int, float),
-    "pd_threshold_pct": (int, float), "reference": (str,),
-    "unconfirmed_window_days": (int, float), "pd_carry_forward": (bool,),
-}
 
 
 def resolve_actor(user: str | None = None, role: str | None = None, *,
@@ -31,7 +27,10 @@ def resolve_actor(user: str | None = None, role: str | None = None, *,
     chosen = role or os.environ.get("MDAREAD_ROLE") or default_role
     if chosen not in ROLES:
         raise InputError(f"unknown role {chosen!r} (expected one of {', '.join(ROLES)})")
-    return Actor(name, chosen)
+    try:
+        return Actor(name, chosen)
+    except ValueError as exc:  # a blank --user or MDAREAD_USER
+        raise InputError(f"user {name!r}: {exc}") from None
 
 
 def _login() -> str:
@@ -42,7 +41,9 @@ def _login() -> str:
 
 
 def load_protocol_file(path: str | Path) -> dict[str, Any]:
-    """A protocol settings JSON object (keys of mda-criteria.md type-checked; others kept)."""
+    """A protocol settings JSON object, checked by the criteria engine's own parser: an unknown
+    key (a typo would silently leave the default in force), a wrong type or a value out of range
+    is refused here rather than at the first read."""
     source = Path(path)
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
@@ -52,11 +53,10 @@ def load_protocol_file(path: str | Path) -> dict[str, Any]:
         raise InputError(f"{source}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise InputError(f"{source}: protocol settings must be a JSON object")
-    for key, types in PROTOCOL_TYPES.items():
-        value = data.get(key)
-        bad_bool = isinstance(value, bool) and bool not in types
-        if value is not None and (bad_bool or not isinstance(value, types)):
-            raise InputError(f"{source}: protocol setting {key!r} has the wrong type")
+    try:
+        parse_protocol(data)
+    except CriteriaInputError as exc:
+        raise InputError(f"{source}: {exc}") from None
     return data
 
 
