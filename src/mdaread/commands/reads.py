@@ -39,13 +39,16 @@ def register(subparsers: Any) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     from mdaread.cli import print_json
-    from mdaread.errors import CriteriaInputError
+    from mdaread.errors import CriteriaInputError, InputError
     from mdaread.storage import Actor, open_workspace
     from mdaread.workflow.reads_import import PURPOSE_ROLE, import_reads
 
     path = Path(args.file)
     data = load_json(path)
-    actor = Actor(args.reader, PURPOSE_ROLE[args.purpose])
+    try:
+        actor = Actor(args.reader, PURPOSE_ROLE[args.purpose])
+    except ValueError as exc:  # an empty or blank --reader
+        raise InputError(f"--reader {args.reader!r}: {exc}") from None
     with open_workspace(args.workspace) as ws:
         try:
             rows = import_reads(ws, actor, data, purpose=args.purpose, sign=args.sign)
