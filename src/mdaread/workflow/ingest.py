@@ -67,15 +67,25 @@ def _csv_rows(path: str | Path, required: set[str], any_of: set[str] | None = No
             header = {h.strip() for h in (reader.fieldnames or [])}
             missing = required - header
             if missing:
-                raise InputError(f"{source}: missing column(s) {', '.join(sorted(missing))}")
+                hint = " (separated by ';'? use commas)" if ";" in "".join(header) else ""
+                raise InputError(f"{source}: missing column(s) "
+                                 f"{', '.join(sorted(missing))}{hint}")
             if any_of and not any_of & header:
                 raise InputError(f"{source}: needs a column {' or '.join(sorted(any_of))}")
-            return [(n + 2, {(k or "").strip(): (v or "").strip() for k, v in row.items()})
+            return [(n + 2, _csv_row(source, reader.line_num, row))
                     for n, row in enumerate(reader)]
     except OSError as exc:
         raise InputError(f"{source}: cannot read ({exc.strerror})") from exc
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{source}: not a readable CSV file ({exc})") from exc
+
+
+def _csv_row(source: Path, line: int, row: dict[str | None, Any]) -> dict[str, str]:
+    """One stripped row; csv puts the fields beyond the header under the key None."""
+    if None in row:
+        raise InputError(f"{source}: line {line}: more fields than the header has "
+                         "(an unquoted comma inside a value?)")
+    return {(k or "").strip(): (v or "").strip() for k, v in row.items()}
 
 
 def read_id_map(path: str | Path) -> dict[str, str]:
@@ -288,6 +298,11 @@ def plan_import(ws: WorkspaceRepository, actor: Actor, scan: ScanResult, *,
 
 def _attach(ws: WorkspaceRepository, actor: Actor, p: Placement, report: IngestReport) -> None:
     c = p.candidate
+    unstorable = next((f for f in c.files if not _storable(str(f))), None)
+    if unstorable is not None:  # SQLite text is UTF-8: such a path could not be saved
+        report.conflicts.append(_outcome(c, f"file name is not valid UTF-8: {str(unstorable)!r}; "
+                                            "rename it and import again", p.subject, p.label))
+        return
     try:
         files = file_records(c.files)
     except OSError as exc:  # a file removed or unreadable since the scan
@@ -324,6 +339,15 @@ def _attach(ws: WorkspaceRepository, actor: Actor, p: Placement, report: IngestR
             shape=c.shape, spacing=c.spacing, origin=c.origin, direction=c.direction,
             files=files, content_hash=digest))
     report.added.append(_outcome(c, "", p.subject, p.label, stored.id))
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` (a path as Python decoded it) can be stored as UTF-8 text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def ingest_scan(ws: WorkspaceRepository, actor: Actor, scan: ScanResult, *,

@@ -1,0 +1,112 @@
+"""Bad input files a tired data manager hands to the workspace commands: protocol settings,
+randomisation CSVs, reader names, file names that are not UTF-8. One `mdaread: error:` line
+naming the file and the problem (exit 2) or a listed conflict (exit 1); nothing saved is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mdaread.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_dicom"
+RANDOMISATION = "subject,arm,centre,treatment_date\nMDA-001,RFA+VP,C1,2024-01-08\n"
+
+
+@pytest.fixture(autouse=True)
+def _data_manager(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MDAREAD_USER", "dana")
+    monkeypatch.setenv("MDAREAD_ROLE", "data_manager")
+
+
+def _one_error(capsys: pytest.CaptureFixture[str], *names: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("mdaread: error: ")
+    assert "unexpected" not in err
+    for name in names:
+        assert name in err, err
+    return err
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    folder = tmp_path / "ws"
+    assert main(["workspace", "init", str(folder)]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"pd_treshold_pct": 30}, "pd_treshold_pct: unknown protocol setting"),  # a typo
+    ({"pd_threshold_pct": "30"}, "pd_threshold_pct: wrong type"),
+    ({"pd_carry_forward": 1}, "pd_carry_forward: wrong type"),
+    ({"pd_threshold_pct": -30}, "pd_threshold_pct must be > 0"),
+])
+def test_protocol_settings_are_checked_at_init(tmp_path: Path, settings: dict[str, object],
+                                               problem: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps(settings))
+    assert main(["workspace", "init", str(tmp_path / "ws"), "--protocol",
+                 str(settings_file)]) == 2
+    _one_error(capsys, "settings.json", problem)
+    assert not (tmp_path / "ws" / "workspace.sqlite").exists()
+
+
+def test_valid_protocol_settings_are_accepted(tmp_path: Path) -> None:
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps({"pd_threshold_pct": 30, "measurable_min_mm": 10}))
+    assert main(["workspace", "init", str(tmp_path / "ws"), "--protocol",
+                 str(settings_file)]) == 0
+
+
+@pytest.mark.parametrize("text, problem", [
+    (RANDOMISATION.replace("2024-01-08", "2024-01-08,extra"), "line 2: more fields"),
+    (RANDOMISATION.replace(",", ";"), "separated by ';'"),
+])
+def test_randomisation_csv_shape_problems(ws: Path, tmp_path: Path, text: str, problem: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(RANDOMISATION)
+    assert main(["workspace", "randomisation", str(ws), str(good)]) == 0
+    bad = tmp_path / "list.csv"
+    bad.write_text(text)
+    capsys.readouterr()
+    assert main(["workspace", "randomisation", str(ws), str(bad)]) == 2
+    _one_error(capsys, "list.csv", problem)
+    assert main(["workspace", "status", str(ws), "--json"]) == 0  # what was saved stays
+    subjects = json.loads(capsys.readouterr().out)["subjects"]
+    assert [(s["subject"], s["arm"]) for s in subjects] == [("MDA-001", "RFA+VP")]
+
+
+@pytest.mark.parametrize("reader", ["", "   "])
+def test_blank_reader_name(ws: Path, reader: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reads", "import", str(ws), str(SAMPLE / "observations.json"),
+                 "--reader", reader]) == 2
+    _one_error(capsys, "--reader", "needs a user name")
+
+
+def test_blank_user_name(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["workspace", "status", str(ws), "--user", "   "]) == 2
+    _one_error(capsys, "needs a user name")
+
+
+def test_non_utf8_file_name_is_a_listed_conflict_and_the_rest_imports(
+        ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good"
+    shutil.copytree(SAMPLE / "MDA-001" / "1m_CT", good / "1m_CT")
+    latin = Path(os.fsdecode(bytes(good) + b"/lat\xe9in"))
+    shutil.copytree(SAMPLE / "MDA-001" / "baseline_CT", latin)
+    (tmp_path / "list.csv").write_text(RANDOMISATION)
+    assert main(["workspace", "randomisation", str(ws), str(tmp_path / "list.csv")]) == 0
+    capsys.readouterr()
+    assert main(["workspace", "import", str(ws), str(good), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(o["timepoint"]) for o in report["added"]] == ["1m"]
+    assert len(report["conflicts"]) == 1
+    assert "not valid UTF-8" in report["conflicts"][0]["reason"]
+    assert main(["audit", "verify", str(ws)]) == 0
