@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from pathlib import Path
 from typing import Any
 
 EXIT_FAILED_FIT = 1
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
 def _load(path: str, series_uid: str | None, role: str) -> Any:
     from mdaread.errors import InputError
 
-    if not Path(path).exists():
+    if not os.path.exists(path):  # unlike Path.exists, False (not OSError) for a name too long
         raise InputError(f"{path}: no such file or folder ({role})")
     if path.endswith((".nii", ".nii.gz")):
         from mdaread.io import read_nifti

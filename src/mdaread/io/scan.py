@@ -50,7 +50,11 @@ def scan_path(
     with a one-line reason. Raises InputError when ``path`` does not exist.
     """
     root = Path(path)
-    if not root.exists():
+    try:
+        exists = root.exists()
+    except OSError as exc:  # e.g. a name too long: exists() raises instead of saying False
+        raise InputError(f"{root}: cannot open ({exc.strerror})") from None
+    if not exists:
         raise InputError(f"{root}: no such file or directory")
     result = ScanResult()
     files = _files_to_scan(root, result)
