@@ -42,6 +42,7 @@ from mdaread.registration.result import RegistrationResult
 FloatArray = npt.NDArray[np.float64]
 
 BINS = 32
+MAX_RADIUS_MM = 100.0  # the GUI offers 15–100 mm; beyond, the context grid needs gigabytes
 COARSE_MM = 6.0
 # (shrink factor, smoothing sigma in mm, sampled fraction of the ball) per resolution level
 LEVELS_CANDIDATE = ((4, 3.0, 1.0), (2, 1.5, 0.5))  # 6 mm then 3 mm, for every candidate
@@ -97,6 +98,9 @@ def register_rigid(
     if not (np.isfinite(radius_mm) and radius_mm > 0.0):
         raise RegistrationError(f"the registration radius must be a positive number of mm, "
                                 f"got {radius_mm}")
+    if radius_mm > MAX_RADIUS_MM:  # the context grid is 4 radii wide: memory grows as r³
+        raise RegistrationError(f"the registration radius must be at most {MAX_RADIUS_MM:.0f} "
+                                f"mm (a region around the treated vertebra), got {radius_mm:g}")
     for volume, role in ((fixed, "baseline"), (moving, "follow-up")):
         if min(volume.shape) < 3:
             raise RegistrationError(f"the {role} has only {min(volume.shape)} slice(s) along one "
