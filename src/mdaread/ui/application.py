@@ -87,7 +87,11 @@ def _screenshot(app: QApplication, window: MainWindow, out: Path) -> int:
     QTimer.singleShot(150, settle.quit)
     settle.exec()
     app.processEvents()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a parent that is a file, no permission
+        reason = "a parent is not a folder" if isinstance(exc, FileExistsError) else exc.strerror
+        raise InputError(f"{out}: cannot write the PNG ({reason})") from None
     if not window.grab().save(str(out), "PNG"):
         raise InputError(f"{out}: cannot write the PNG")
     return 0

@@ -91,6 +91,9 @@ class ReadingSession:
         labels = self.source.timepoints(subject)
         if not labels:
             raise InputError(f"subject {subject}: no timepoints in {self.source.name}")
+        if timepoint is not None and timepoint not in labels:  # never show another one silently
+            raise InputError(f"subject {subject}: no timepoint {timepoint!r} in "
+                             f"{self.source.name} (has {', '.join(labels)})")
         self.subject = subject
         self.sides = {s: SideState() for s in SIDES}
         self._set_registration(None)
