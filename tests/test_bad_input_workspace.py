@@ -74,3 +74,70 @@ def test_path_too_long(tmp_path: Path, command: list[str],
     long = str(tmp_path / ("a" * 300))
     assert main([*command, long]) == 2
     _one_error(capsys, "File name too long")
+
+
+# --- a damaged or wrong workspace.sqlite ---------------------------------------------------------
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_dicom"
+
+
+def _workspace_with_data(folder: Path) -> None:
+    assert main(["workspace", "init", str(folder)]) == 0
+    assert main(["workspace", "randomisation", str(folder),
+                 str(SAMPLE / "randomisation.csv")]) == 0
+
+
+def _overwrite_page(db: Path, table: str) -> None:
+    """Scribble over the first page of ``table`` (the way a bad disk block would)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(db, "r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(b"\xff" * size)
+
+
+@pytest.mark.parametrize("argv", [["workspace", "import", "{ws}",
+                                   str(SAMPLE / "MDA-001" / "1m_CT")],
+                                  ["workspace", "randomisation", "{ws}",
+                                   str(SAMPLE / "randomisation.csv")],
+                                  ["workspace", "status", "{ws}"], ["reads", "list", "{ws}"]])
+def test_a_damaged_page_no_query_touches_is_refused_before_writing(
+        tmp_path: Path, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "ws"
+    _workspace_with_data(folder)
+    db = folder / "workspace.sqlite"
+    _overwrite_page(db, "settings")  # status/import never read the settings table
+    before = db.read_bytes()
+    capsys.readouterr()
+    assert main([a.format(ws=folder) for a in argv]) == 2
+    _one_error(capsys, "workspace.sqlite", "damaged", "backup")
+    assert db.read_bytes() == before  # nothing written into a damaged file
+
+
+def test_audit_verify_of_a_damaged_workspace(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "ws"
+    _workspace_with_data(folder)
+    _overwrite_page(folder / "workspace.sqlite", "settings")
+    capsys.readouterr()
+    assert main(["audit", "verify", str(folder)]) in (1, 2)  # 1: read and reported, 2: unreadable
+    out = capsys.readouterr()
+    assert "unexpected" not in out.err
+    assert "damaged" in out.err or "integrity_check" in out.out
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not a database\n", "truncated"])
+def test_zero_text_or_truncated_workspace_file(tmp_path: Path, content: bytes | str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "ws"
+    _workspace_with_data(folder)
+    db = folder / "workspace.sqlite"
+    db.write_bytes(db.read_bytes()[:6000] if content == "truncated" else content)
+    capsys.readouterr()
+    for argv in (["workspace", "status"], ["reads", "list"], ["audit", "verify"]):
+        assert main([*argv, str(folder)]) == 2
+        _one_error(capsys, str(folder))

@@ -30,7 +30,8 @@ def run_verify(args: argparse.Namespace) -> int:
     from mdaread.cli import print_json
     from mdaread.storage import open_workspace
 
-    with open_workspace(args.workspace) as ws:
+    # unchecked: a damaged file is reported below (integrity_check, exit 1) where it can be read
+    with open_workspace(args.workspace, check=False) as ws:
         check = ws.verify_audit()
         integrity = ws.integrity_check()
         if check.ok and args.anchor:

@@ -15,6 +15,7 @@ from mdaread.storage.errors import (
     RecordNotFound,
     SchemaTooNew,
     WorkspaceBusy,
+    WorkspaceDamaged,
     WorkspaceError,
 )
 from mdaread.storage.files import combined_hash, file_records, hash_file
@@ -75,6 +76,7 @@ __all__ = [
     "SubjectRecord",
     "TimepointRecord",
     "WorkspaceBusy",
+    "WorkspaceDamaged",
     "WorkspaceError",
     "WorkspaceRepository",
     "combined_hash",

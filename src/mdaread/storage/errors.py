@@ -9,6 +9,10 @@ class NotAWorkspace(WorkspaceError):
     """The folder holds no mdaread workspace (or the file is not an SQLite database)."""
 
 
+class WorkspaceDamaged(WorkspaceError):
+    """``workspace.sqlite`` fails SQLite's structural check: refused before anything is written."""
+
+
 class SchemaTooNew(WorkspaceError):
     """The workspace was written by a newer mdaread; it is refused, never downgraded."""
 
@@ -36,5 +40,6 @@ __all__ = [
     "RecordNotFound",
     "SchemaTooNew",
     "WorkspaceBusy",
+    "WorkspaceDamaged",
     "WorkspaceError",
 ]

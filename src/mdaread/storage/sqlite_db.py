@@ -24,6 +24,7 @@ from mdaread.storage.errors import (
     NotAWorkspace,
     SchemaTooNew,
     WorkspaceBusy,
+    WorkspaceDamaged,
     WorkspaceError,
 )
 from mdaread.storage.records import Actor
@@ -61,6 +62,9 @@ def _translate(exc: sqlite3.Error, where: Path) -> WorkspaceError:
         return ImmutableRecord(f"{where}: {text}")
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return NotAWorkspace(f"{where}: not an mdaread workspace (not an SQLite database)")
+    if "malformed" in text:
+        return WorkspaceDamaged(f"{where}: the workspace database is damaged ({text}); restore "
+                                f"{DB_NAME} from a backup")
     return WorkspaceError(f"{where}: {text}")
 
 
@@ -234,6 +238,14 @@ class SqliteDatabase:
     def highest_audit_id_issued(self) -> int:
         row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'audit'").fetchone()
         return int(row[0]) if row else 0
+
+    def quick_check(self) -> str:
+        """``PRAGMA quick_check``: 'ok' or SQLite's first problems (O(size), no index checks)."""
+        try:
+            rows = self.conn.execute("PRAGMA quick_check(5)").fetchall()
+        except sqlite3.DatabaseError as exc:  # damage in the schema pages themselves
+            return str(exc)
+        return "; ".join(str(r[0]) for r in rows)
 
     def integrity_check(self) -> str:
         """``PRAGMA integrity_check``: 'ok' or SQLite's list of problems."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from mdaread.storage import sqlite_rows as rows
 from mdaread.storage.audit import verify_chain, write_csv
-from mdaread.storage.errors import PermissionDenied, WorkspaceError
+from mdaread.storage.errors import PermissionDenied, WorkspaceDamaged, WorkspaceError
 from mdaread.storage.records import Actor, AuditCheck, AuditRecord
 from mdaread.storage.schema import SCHEMA_VERSION
 from mdaread.storage.sqlite_db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
@@ -84,13 +84,23 @@ def _check_new_folder(path: Path) -> None:
                              f"({exc.strerror})") from exc
 
 
-def open_workspace(folder: str | Path, *,
-                   busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> SqliteWorkspace:
+def open_workspace(folder: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+                   check: bool = True) -> SqliteWorkspace:
     """Open an existing workspace, migrating an older schema forward (NotAWorkspace,
-    SchemaTooNew or WorkspaceBusy otherwise)."""
+    SchemaTooNew or WorkspaceBusy otherwise).
+
+    With ``check`` (the default) a file that fails ``PRAGMA quick_check`` is refused
+    (WorkspaceDamaged) before anything reads or writes it: damage in a page no query happens to
+    touch would otherwise go unnoticed while new data is written beside it.
+    """
     db = SqliteDatabase(folder, busy_timeout_ms=busy_timeout_ms)
     try:
         version = db.schema_version()
+        problems = db.quick_check() if check else "ok"
+        if problems != "ok":
+            raise WorkspaceDamaged(f"{db.file}: the workspace database is damaged (PRAGMA "
+                                   f"quick_check: {problems}); nothing was changed — restore "
+                                   f"{DB_NAME} from a backup")
         if version != SCHEMA_VERSION:
             db.migrate()
     except BaseException:
