@@ -141,3 +141,38 @@ def test_zero_text_or_truncated_workspace_file(tmp_path: Path, content: bytes | 
     for argv in (["workspace", "status"], ["reads", "list"], ["audit", "verify"]):
         assert main([*argv, str(folder)]) == 2
         _one_error(capsys, str(folder))
+
+
+def test_a_workspace_that_cannot_be_written(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Root ignores permissions, so the write is blocked by a directory where SQLite needs its
+    write-ahead log; reading still works and nothing is lost."""
+    folder = tmp_path / "ws"
+    _workspace_with_data(folder)
+    (folder / "workspace.sqlite-wal").mkdir()
+    other = tmp_path / "list.csv"
+    other.write_text("subject,arm,centre,treatment_date\nMDA-009,RFA+VP,C1,2024-01-08\n")
+    capsys.readouterr()
+    assert main(["workspace", "randomisation", str(folder), str(other)]) == 2
+    _one_error(capsys, "cannot write the workspace", "writable")
+    (folder / "workspace.sqlite-wal").rmdir()
+    assert main(["workspace", "status", str(folder), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "MDA-001" in out and "MDA-009" not in out
+
+
+def test_an_immutable_workspace_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    folder = tmp_path / "ws"
+    _workspace_with_data(folder)
+    db = folder / "workspace.sqlite"
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here (needs root and a supporting file system)")
+    try:
+        capsys.readouterr()
+        assert main(["workspace", "randomisation", str(folder),
+                     str(SAMPLE / "randomisation.csv")]) == 2
+        _one_error(capsys, "cannot write the workspace")
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)

@@ -62,6 +62,9 @@ def _translate(exc: sqlite3.Error, where: Path) -> WorkspaceError:
         return ImmutableRecord(f"{where}: {text}")
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return NotAWorkspace(f"{where}: not an mdaread workspace (not an SQLite database)")
+    if "readonly" in text or "unable to open" in text:
+        return WorkspaceError(f"{where}: cannot write the workspace ({text}): check that the "
+                              f"folder, {DB_NAME} and its -wal/-shm files are writable")
     if "malformed" in text:
         return WorkspaceDamaged(f"{where}: the workspace database is damaged ({text}); restore "
                                 f"{DB_NAME} from a backup")
