@@ -41,3 +41,21 @@ def test_register_radius_too_large(radius: str, capsys: pytest.CaptureFixture[st
     assert main(["register", BASELINE, FOLLOW_UP, "--radius", radius, "--json"]) == 2
     err = _one_error(capsys, "radius")
     assert "at most 100 mm" in err or "positive number" in err
+
+
+def test_a_fifo_in_a_folder_or_named_directly_is_skipped_not_opened(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import os
+    import shutil
+
+    shutil.copy(SAMPLE / "MDA-001" / "1m_CT" / "IM_0001.dcm", tmp_path / "IM_0001.dcm")
+    os.mkfifo(tmp_path / "pipe")  # reading it would block for ever
+    assert main(["scan", str(tmp_path), "--json"]) == 0
+    skipped = json.loads(capsys.readouterr().out)["skipped"]
+    assert {"path": str(tmp_path / "pipe"), "reason": "not a regular file"} in skipped
+    assert main(["scan", str(tmp_path / "pipe"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"] == [
+        {"path": str(tmp_path / "pipe"), "reason": "not a regular file"}]
+    assert main(["convert", str(tmp_path / "pipe"), str(tmp_path / "o.nii")]) == 2
+    _one_error(capsys, "pipe", "not a regular file")

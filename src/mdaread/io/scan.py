@@ -69,6 +69,9 @@ def _files_to_scan(root: Path, result: ScanResult) -> list[Path]:
         if root.name.upper() == "DICOMDIR":
             return _dicomdir_files(root, result)
         return [root]
+    if not root.is_dir():  # a FIFO or a device named directly: never open it (a FIFO blocks)
+        result.skipped.append(SkippedFile(root, "not a regular file"))
+        return []
     files: list[Path] = []
     unreadable: list[Path] = []
     for folder, dirs, names in os.walk(root, onerror=lambda e: unreadable.append(Path(e.filename))):
