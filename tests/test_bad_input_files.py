@@ -110,3 +110,21 @@ def test_non_utf8_file_name_is_a_listed_conflict_and_the_rest_imports(
     assert len(report["conflicts"]) == 1
     assert "not valid UTF-8" in report["conflicts"][0]["reason"]
     assert main(["audit", "verify", str(ws)]) == 0
+
+
+def test_mapping_rows_that_match_nothing_are_reported(ws: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("timepoint,series_uid,subject\n1m,1.2.3.typo,MDA-999\n")
+    (tmp_path / "list.csv").write_text(RANDOMISATION)
+    assert main(["workspace", "randomisation", str(ws), str(tmp_path / "list.csv")]) == 0
+    capsys.readouterr()
+    args = ["workspace", "import", str(ws), str(SAMPLE / "MDA-001" / "1m_CT"),
+            "--mapping", str(mapping)]
+    assert main([*args, "--json"]) == 0  # the series itself is placed by its date
+    report = json.loads(capsys.readouterr().out)
+    assert [o["timepoint"] for o in report["added"]] == ["1m"]
+    assert report["unmatched_mapping"] == [{"timepoint": "1m", "series_uid": "1.2.3.typo",
+                                            "study_uid": "", "subject": "MDA-999"}]
+    assert main(args) == 0
+    assert "mapping rows matching no scanned series: 1" in capsys.readouterr().out

@@ -90,6 +90,10 @@ def _print_import(report: Any) -> None:
     for o in report.added:
         print(f"  added      {o.subject:<10} {o.timepoint:<8} {o.modality:<3} "
               f"{o.n_files:>4} files  {o.series_uid}")
+    if report.unmatched_mapping:
+        print(f"  mapping rows matching no scanned series: {len(report.unmatched_mapping)} "
+              f"(first: timepoint {report.unmatched_mapping[0].timepoint}, "
+              f"{report.unmatched_mapping[0].series_uid or report.unmatched_mapping[0].study_uid})")
     for group in ("conflicts", "ambiguous"):
         for o in getattr(report, group):
             print(f"  {group[:-1] if group == 'conflicts' else group:<10} {o.subject or '?':<10} "

@@ -172,6 +172,9 @@ class IngestReport:
     conflicts: list[SeriesOutcome] = field(default_factory=list)
     ambiguous: list[SeriesOutcome] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # mapping rows whose UID matched nothing scanned: a typo, or rows for another folder (a
+    # trial-wide mapping file is fine, so these are reported, not an error)
+    unmatched_mapping: list[MappingRow] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
@@ -181,6 +184,9 @@ class IngestReport:
         groups = ("added", "unchanged", "relinked", "conflicts", "ambiguous")
         payload: dict[str, Any] = {g: [o.to_json() for o in getattr(self, g)] for g in groups}
         payload["skipped"] = list(self.skipped)
+        payload["unmatched_mapping"] = [
+            {"timepoint": m.timepoint, "series_uid": m.series_uid, "study_uid": m.study_uid,
+             "subject": m.subject} for m in self.unmatched_mapping]
         return payload
 
 
@@ -350,12 +356,21 @@ def _storable(text: str) -> bool:
     return True
 
 
+def _unmatched(mapping: list[MappingRow], scan: ScanResult) -> list[MappingRow]:
+    """Mapping rows whose series UID (or, without one, study UID) no scanned series has."""
+    series = {c.series_uid for c in scan.series}
+    studies = {c.study_uid for c in scan.series}
+    return [m for m in mapping
+            if (m.series_uid not in series if m.series_uid else m.study_uid not in studies)]
+
+
 def ingest_scan(ws: WorkspaceRepository, actor: Actor, scan: ScanResult, *,
                 ids: dict[str, str] | None = None, mapping: list[MappingRow] | None = None,
                 progress: Progress = no_progress, cancel: Cancel = never_cancel) -> IngestReport:
     """Attach the series of an existing scan result (one transaction per series)."""
     placements, ambiguous = plan_import(ws, actor, scan, ids=ids, mapping=mapping)
-    report = IngestReport(ambiguous=ambiguous, skipped=[s.to_json() for s in scan.skipped])
+    report = IngestReport(ambiguous=ambiguous, skipped=[s.to_json() for s in scan.skipped],
+                          unmatched_mapping=_unmatched(mapping or [], scan))
     for n, p in enumerate(placements):
         check_cancel(cancel)
         progress(n / max(len(placements), 1), f"hashing and attaching {p.candidate.series_uid}")
