@@ -128,3 +128,15 @@ def test_mapping_rows_that_match_nothing_are_reported(ws: Path, tmp_path: Path,
                                             "study_uid": "", "subject": "MDA-999"}]
     assert main(args) == 0
     assert "mapping rows matching no scanned series: 1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["assess", "{f}"],
+                                  ["reads", "import", "{ws}", "{f}", "--reader", "rita"],
+                                  ["workspace", "init", "{tmp}/new", "--protocol", "{f}"]])
+def test_json_nested_too_deep(ws: Path, tmp_path: Path, argv: list[str],
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    capsys.readouterr()
+    assert main([a.format(f=deep, ws=ws, tmp=tmp_path) for a in argv]) == 2
+    _one_error(capsys, "deep.json", "not valid JSON")

@@ -50,7 +50,7 @@ def load_batch(path: Path) -> tuple[Any, list[Any]]:
         raise InputError(f"{path}: cannot read ({exc})") from None
     try:
         data = json.loads(text, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, ValueError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
         raise InputError(f"{path}: not valid JSON ({exc})") from None
     try:
         return parse_batch(data)

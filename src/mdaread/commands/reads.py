@@ -103,7 +103,7 @@ def load_json(path: Path) -> Any:
         raise InputError(f"{path}: cannot read ({exc})") from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
         raise InputError(f"{path}: not valid JSON ({exc})") from None
 
 

@@ -49,7 +49,7 @@ def load_protocol_file(path: str | Path) -> dict[str, Any]:
         data = json.loads(source.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"{source}: cannot read ({exc.strerror})") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON; nesting thousands deep
         raise InputError(f"{source}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise InputError(f"{source}: protocol settings must be a JSON object")
