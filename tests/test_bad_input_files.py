@@ -140,3 +140,14 @@ def test_json_nested_too_deep(ws: Path, tmp_path: Path, argv: list[str],
     capsys.readouterr()
     assert main([a.format(f=deep, ws=ws, tmp=tmp_path) for a in argv]) == 2
     _one_error(capsys, "deep.json", "not valid JSON")
+
+
+@pytest.mark.parametrize("truth", ["[]", '{"subjects": [{"timepoints": 5}]}',
+                                   '{"subjects": [{"subject": "S", "timepoints": [{}]}]}'])
+def test_demo_truth_file_of_the_wrong_shape(tmp_path: Path, truth: str) -> None:
+    from mdaread.errors import InputError
+    from mdaread.workflow.demo import truth_landmarks
+
+    (tmp_path / "truth.json").write_text(truth)
+    with pytest.raises(InputError, match="truth.json: not a sample trial truth file"):
+        truth_landmarks(tmp_path)

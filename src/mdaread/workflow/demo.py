@@ -95,11 +95,15 @@ def truth_landmarks(sample: str | Path) -> dict[tuple[str, str], list[Landmark]]
     except (OSError, ValueError):
         return {}
     out: dict[tuple[str, str], list[Landmark]] = {}
-    for subject in data.get("subjects", []):
-        treated = set(subject.get("treated_levels", []))
-        for tp in subject.get("timepoints", []):
-            centres = tp.get("vertebral_body_centres_lps") or {}
-            out[(subject["subject"], tp["label"])] = [
-                Landmark(level, (float(c[0]), float(c[1]), float(c[2])), level in treated)
-                for level, c in centres.items()]
+    try:
+        for subject in data.get("subjects", []):
+            treated = set(subject.get("treated_levels", []))
+            for tp in subject.get("timepoints", []):
+                centres = tp.get("vertebral_body_centres_lps") or {}
+                out[(subject["subject"], tp["label"])] = [
+                    Landmark(level, (float(c[0]), float(c[1]), float(c[2])), level in treated)
+                    for level, c in centres.items()]
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InputError(f"{path}: not a sample trial truth file ({type(exc).__name__}: "
+                         f"{exc})") from None
     return out
