@@ -149,5 +149,5 @@ def test_demo_truth_file_of_the_wrong_shape(tmp_path: Path, truth: str) -> None:
     from mdaread.workflow.demo import truth_landmarks
 
     (tmp_path / "truth.json").write_text(truth)
-    with pytest.raises(InputError, match="truth.json: not a sample trial truth file"):
+    with pytest.raises(InputError, match=r"truth\.json: not a sample trial truth file"):
         truth_landmarks(tmp_path)
