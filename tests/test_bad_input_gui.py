@@ -72,3 +72,13 @@ def test_screenshot_under_a_file(ws: Path, tmp_path: Path) -> None:
     assert code == 2, err
     assert err.startswith("mdaread: error: ") and len(err.splitlines()) == 1, err
     assert "notes.txt/x.png: cannot write the PNG" in err
+
+
+def test_no_display_is_a_message_not_a_core_dump(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "mdaread", "gui"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr  # Qt's own abort: -6 (SIGABRT)
+    assert proc.stderr.startswith("mdaread: error: no display"), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1

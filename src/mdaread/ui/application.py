@@ -3,6 +3,7 @@ used by `mdaread gui --screenshot` and `mdaread demo --screenshot` (see mdaread.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,10 +27,22 @@ def application() -> QApplication:
     """The process's QApplication (created on first use) with the reading theme."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
+        _check_display()
         app = QApplication(sys.argv[:1])
         app.setApplicationName("mdaread")
     apply_theme(app)
     return app
+
+
+def _check_display() -> None:
+    """Qt aborts the whole process (SIGABRT, a core dump) when it finds no display at all: say
+    so in one line instead. (A display that is set but unreachable still ends in Qt's abort.)"""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise InputError("no display to open the window on (DISPLAY is not set): run it in a "
+                         "desktop session, or headless with `xvfb-run -a mdaread …` or "
+                         "QT_QPA_PLATFORM=offscreen and --screenshot")
 
 
 def first_case(source: ReadingSource) -> tuple[str, str] | None:
