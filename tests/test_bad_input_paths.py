@@ -59,3 +59,9 @@ def test_a_fifo_in_a_folder_or_named_directly_is_skipped_not_opened(
         {"path": str(tmp_path / "pipe"), "reason": "not a regular file"}]
     assert main(["convert", str(tmp_path / "pipe"), str(tmp_path / "o.nii")]) == 2
     _one_error(capsys, "pipe", "not a regular file")
+
+
+def test_sample_negative_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sample", str(tmp_path / "out"), "--seed", "-1", "--subjects", "1"]) == 2
+    _one_error(capsys, "--seed must be 0 or more")
+    assert not (tmp_path / "out").exists()

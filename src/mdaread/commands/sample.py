@@ -39,6 +39,8 @@ def handle(args: argparse.Namespace) -> int:
 
     if not 32 <= args.matrix <= 1024:
         raise InputError(f"--matrix must be between 32 and 1024, got {args.matrix}")
+    if args.seed < 0:  # numpy's generators take non-negative seeds only
+        raise InputError(f"--seed must be 0 or more, got {args.seed}")
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {args.jobs}")
 
