@@ -82,3 +82,12 @@ def test_no_display_is_a_message_not_a_core_dump(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr  # Qt's own abort: -6 (SIGABRT)
     assert proc.stderr.startswith("mdaread: error: no display"), proc.stderr
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_screenshot_never_overwrites_the_workspace(ws: Path) -> None:
+    db = ws / "workspace.sqlite"
+    code, err = _gui("--workspace", str(ws), "--screenshot", str(db))
+    assert code == 2, err
+    assert "refusing to overwrite a database file" in err
+    assert db.read_bytes().startswith(b"SQLite format 3\x00")  # it once became a PNG
+    assert main(["audit", "verify", str(ws)]) == 0

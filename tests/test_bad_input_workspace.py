@@ -176,3 +176,19 @@ def test_an_immutable_workspace_file(tmp_path: Path, capsys: pytest.CaptureFixtu
         _one_error(capsys, "cannot write the workspace")
     finally:
         subprocess.run(["chattr", "-i", str(db)], check=True)
+
+
+@pytest.mark.parametrize("target", ["ws/workspace.sqlite", "ws/workspace.sqlite-wal",
+                                    "other/workspace.sqlite"])
+def test_audit_export_never_overwrites_a_workspace(tmp_path: Path, target: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`audit export W W/workspace.sqlite` once replaced the trial database with a CSV."""
+    _workspace_with_data(tmp_path / "ws")
+    _workspace_with_data(tmp_path / "other")
+    before = {p: p.read_bytes() for p in tmp_path.glob("*/workspace.sqlite")}
+    capsys.readouterr()
+    assert main(["audit", "export", str(tmp_path / "ws"), str(tmp_path / target)]) == 2
+    _one_error(capsys, target, "refusing to overwrite a database file")
+    assert {p: p.read_bytes() for p in before} == before
+    assert main(["audit", "verify", str(tmp_path / "ws")]) == 0
+    assert main(["audit", "export", str(tmp_path / "ws"), str(tmp_path / "audit.csv")]) == 0

@@ -18,7 +18,12 @@ from mdaread.storage.errors import (
     WorkspaceDamaged,
     WorkspaceError,
 )
-from mdaread.storage.files import combined_hash, file_records, hash_file
+from mdaread.storage.files import (
+    combined_hash,
+    file_records,
+    hash_file,
+    refuse_overwriting_database,
+)
 from mdaread.storage.records import (
     PURPOSES,
     ROLES,
@@ -84,6 +89,7 @@ __all__ = [
     "file_records",
     "hash_file",
     "open_workspace",
+    "refuse_overwriting_database",
     "verify_chain",
     "verify_series_files",
 ]

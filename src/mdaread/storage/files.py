@@ -12,7 +12,29 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from mdaread.errors import InputError
 from mdaread.storage.records import FileCheck, SeriesFileRecord
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SIDECARS = ("-wal", "-shm", "-journal")
+
+
+def refuse_overwriting_database(path: str | Path) -> None:
+    """InputError when ``path`` is an SQLite database (a workspace, this one or another) or one
+    of its -wal/-shm/-journal files: an export or a screenshot written there would destroy the
+    trial's data (``audit export W W/workspace.sqlite`` once did)."""
+    target = Path(path)
+    base = next((Path(str(target)[:-len(s)]) for s in SIDECARS if target.name.endswith(s)),
+                target)
+    for candidate in {target, base}:
+        try:
+            with open(candidate, "rb") as handle:
+                is_database = handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+        except OSError:  # absent, a folder, unreadable: the writer reports its own problem
+            continue
+        if is_database:
+            raise InputError(f"{target}: refusing to overwrite a database file (a trial "
+                             "workspace?); choose another output name")
 
 
 def hash_file(path: str | Path) -> tuple[str, int]:

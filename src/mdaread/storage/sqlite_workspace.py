@@ -8,6 +8,7 @@ from typing import Any
 from mdaread.storage import sqlite_rows as rows
 from mdaread.storage.audit import verify_chain, write_csv
 from mdaread.storage.errors import PermissionDenied, WorkspaceDamaged, WorkspaceError
+from mdaread.storage.files import refuse_overwriting_database
 from mdaread.storage.records import Actor, AuditCheck, AuditRecord
 from mdaread.storage.schema import SCHEMA_VERSION
 from mdaread.storage.sqlite_db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
@@ -36,6 +37,7 @@ class SqliteWorkspace(ReadsMixin):
         return verify_chain(self.audit_rows(), self.db.highest_audit_id_issued())
 
     def export_audit_csv(self, path: str | Path) -> int:
+        refuse_overwriting_database(path)
         return write_csv(self.audit_rows(), path)
 
     def integrity_check(self) -> str:

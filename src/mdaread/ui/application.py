@@ -14,6 +14,7 @@ from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from mdaread.errors import InputError
+from mdaread.storage import refuse_overwriting_database
 from mdaread.ui.guided_read_panel import attach_guided_read
 from mdaread.ui.main_window import MainWindow
 from mdaread.ui.registration_toolbar import attach_registration
@@ -100,6 +101,7 @@ def _screenshot(app: QApplication, window: MainWindow, out: Path) -> int:
     QTimer.singleShot(150, settle.quit)
     settle.exec()
     app.processEvents()
+    refuse_overwriting_database(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a parent that is a file, no permission
