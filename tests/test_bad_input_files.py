@@ -151,3 +151,15 @@ def test_demo_truth_file_of_the_wrong_shape(tmp_path: Path, truth: str) -> None:
     (tmp_path / "truth.json").write_text(truth)
     with pytest.raises(InputError, match=r"truth\.json: not a sample trial truth file"):
         truth_landmarks(tmp_path)
+
+
+def test_reads_import_of_an_unknown_subject_names_the_file(
+        ws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads((SAMPLE / "observations.json").read_text())
+    data["subjects"] = data["subjects"][:1]
+    data["subjects"][0]["subject"] = "MDA-999"
+    obs = tmp_path / "obs.json"
+    obs.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["reads", "import", str(ws), str(obs), "--reader", "rita"]) == 2
+    _one_error(capsys, f"{obs}: subject MDA-999 is not in the workspace")

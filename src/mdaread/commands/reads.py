@@ -54,6 +54,8 @@ def run_import(args: argparse.Namespace) -> int:
             rows = import_reads(ws, actor, data, purpose=args.purpose, sign=args.sign)
         except CriteriaInputError as exc:
             raise CriteriaInputError(f"{path}: {exc}") from None
+        except InputError as exc:  # the file names what the workspace lacks or already holds
+            raise InputError(f"{path}: {exc}") from None
     if args.json:
         print_json({"reads": [r.to_json() for r in rows]})
         return 0
