@@ -163,3 +163,17 @@ def test_reads_import_of_an_unknown_subject_names_the_file(
     capsys.readouterr()
     assert main(["reads", "import", str(ws), str(obs), "--reader", "rita"]) == 2
     _one_error(capsys, f"{obs}: subject MDA-999 is not in the workspace")
+
+
+@pytest.mark.parametrize("label, ok", [("Baseline", False), ("1M", False), ("1 m", False),
+                                       ("12mo", False), ("1m", True), ("unscheduled", True)])
+def test_mapping_label_near_misses(ws: Path, tmp_path: Path, label: str, ok: bool,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(f"timepoint,series_uid\n{label},1.2.3\n")
+    code = main(["workspace", "import", str(ws), str(tmp_path), "--mapping", str(mapping)])
+    if ok:
+        assert code == 0
+    else:
+        assert code == 2
+        _one_error(capsys, "map.csv: line 2", f"timepoint {label!r} — did you mean")

@@ -122,8 +122,19 @@ def read_timepoint_map(path: str | Path) -> list[MappingRow]:
         if not item.timepoint or not (item.series_uid or item.study_uid):
             raise InputError(f"{path}: line {line}: needs a timepoint and a series_uid or "
                              "study_uid")
+        _check_label(path, line, item.timepoint)
         rows.append(item)
     return rows
+
+
+def _check_label(path: str | Path, line: int, label: str) -> None:
+    """Other labels are allowed (unscheduled visits), but 'Baseline' or '1M' would silently
+    open a second timepoint beside 'baseline' / '1m': refuse a near miss of a standard label."""
+    wanted = label.replace(" ", "").lower()
+    for standard in NOMINAL_DAYS:
+        if label != standard and wanted in (standard, standard.replace("m", "mo")):
+            raise InputError(f"{path}: line {line}: timepoint {label!r} — did you mean "
+                             f"{standard!r}? (labels are case-sensitive)")
 
 
 # --- planning ------------------------------------------------------------------------------
