@@ -65,3 +65,36 @@ def test_sample_negative_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["sample", str(tmp_path / "out"), "--seed", "-1", "--subjects", "1"]) == 2
     _one_error(capsys, "--seed must be 0 or more")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, OSError])
+def test_sample_interrupted_leaves_no_half_trial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 interrupt: type[BaseException],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import mdaread.sample.trial as trial
+
+    def half_write(out: str, *args: object, **kwargs: object) -> None:
+        (Path(out) / "MDA-001").mkdir(parents=True)
+        (Path(out) / "MDA-001" / "IM_0001.dcm").write_bytes(b"x")
+        raise interrupt(28, "No space left on device")
+
+    monkeypatch.setattr(trial, "generate_trial", half_write)
+    out = tmp_path / "trial"
+    code = main(["sample", str(out), "--subjects", "1"])
+    assert code == (130 if interrupt is KeyboardInterrupt else 2)
+    assert not out.exists() or not any(out.iterdir())  # a second run is not refused
+    capsys.readouterr()
+
+
+def test_sample_never_removes_what_was_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import mdaread.sample.trial as trial
+
+    def interrupted(out: str, *args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trial, "generate_trial", interrupted)
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["sample", str(tmp_path), "--subjects", "1"]) == 130
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    capsys.readouterr()

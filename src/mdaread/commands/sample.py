@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -49,12 +50,18 @@ def handle(args: argparse.Namespace) -> int:
             sys.stderr.write(f"  {fraction * 100:5.1f}%  {message}\n")
 
     options = Options(seed=args.seed, compression=args.compression, matrix=args.matrix)
+    out = Path(args.out)
+    ours = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     try:
         truth = generate_trial(args.out, args.subjects, options, jobs=args.jobs,
                                progress=progress)
     except OSError as exc:  # unwritable place, disk full: one line, not a traceback
+        _remove_partial(out, ours)
         where = exc.filename or args.out
         raise InputError(f"{where}: cannot write the sample trial ({exc.strerror or exc})") from exc
+    except KeyboardInterrupt:
+        _remove_partial(out, ours)  # else the next run is refused: "exists and is not empty"
+        raise
     summary = {
         "out": str(args.out),
         "seed": args.seed,
@@ -69,3 +76,17 @@ def handle(args: argparse.Namespace) -> int:
         print(f"wrote {len(summary['subjects'])} subjects, {summary['series']} series, "
               f"{summary['files']} files to {args.out}")
     return 0
+
+
+def _remove_partial(out: Path, ours: bool) -> None:
+    """Remove a half-written trial, only when the folder was absent or empty before the run
+    (so everything in it was written by this run)."""
+    import shutil
+
+    if not ours or not out.is_dir():
+        return
+    for child in out.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
