@@ -6,6 +6,10 @@ For each pair: wall time of each method, their ratio, and TRE (largest error ove
 of a 40 mm box around the treated vertebra / volume centre). Volumes are loaded before timing.
 
     .venv/bin/python benchmarks/registration.py [--sample DIR] [--max-pairs N] [--no-elastix]
+        [--elastix-cache FILE]
+
+``--elastix-cache FILE`` stores elastix's (time, TRE) per pair in FILE and reuses them on the next
+run, so that tuning our side does not re-run elastix each time (delete FILE to re-measure).
 
 elastix comes from itk-elastix, installed for this benchmark only
 (`.venv/bin/pip install itk-elastix`); without it the elastix columns are skipped with a message.
@@ -21,6 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +47,11 @@ class Pair:
     truth: np.ndarray
     centre: np.ndarray
     limit_mm: float
+
+    @property
+    def kind(self) -> str:
+        """``CT-CT`` or ``MR`` (MR on either side): the two TRE limits."""
+        return "CT-CT" if self.limit_mm <= 1.0 else "MR"
 
 
 def sample_pairs(root: Path, max_pairs: int | None) -> list[Pair]:
@@ -176,8 +186,12 @@ def main() -> int:
     parser.add_argument("--max-pairs", type=int, default=None,
                         help="at most this many sample-trial pairs")
     parser.add_argument("--no-elastix", action="store_true", help="time mdaread only")
+    parser.add_argument("--elastix-cache", type=Path, default=None,
+                        help="JSON file of elastix results per pair, reused when present")
     args = parser.parse_args()
-    use_elastix = _elastix_available(not args.no_elastix)
+    cache = (json.loads(args.elastix_cache.read_text())
+             if args.elastix_cache is not None and args.elastix_cache.is_file() else {})
+    use_elastix = bool(cache) or _elastix_available(not args.no_elastix)
     pairs = sample_pairs(args.sample, args.max_pairs) + real_pairs()
     if not pairs:
         print("no pairs to register")
@@ -188,18 +202,22 @@ def main() -> int:
     for pair in pairs:
         wall, cpu, tre, quality = run_mdaread(pair)
         line = f"{pair.name[:52]:52s} {wall:7.2f} {cpu:6.2f} {tre:7.3f} {quality:>7s}"
-        row = {"wall": wall, "tre": tre, "limit": pair.limit_mm}
+        row = {"wall": wall, "tre": tre, "limit": pair.limit_mm, "kind": pair.kind}
         if use_elastix:
-            e_wall, e_tre = run_elastix(pair)
+            if pair.name not in cache:
+                cache[pair.name] = run_elastix(pair)
+            e_wall, e_tre = cache[pair.name]
             row.update(e_wall=e_wall, e_tre=e_tre)
             line += f" {e_wall:9.2f} {e_tre:7.3f} {e_wall / wall:6.1f}"
         print(line, flush=True)
         rows.append(row)
+    if args.elastix_cache is not None and cache:
+        args.elastix_cache.write_text(json.dumps(cache, indent=1))
     _summary(rows, use_elastix)
     return 0
 
 
-def _summary(rows: list[dict[str, float]], use_elastix: bool) -> None:
+def _summary(rows: list[dict[str, Any]], use_elastix: bool) -> None:
     walls = [r["wall"] for r in rows]
     print(f"\nmdaread: {len(rows)} pairs, median {statistics.median(walls):.2f} s, "
           f"max {max(walls):.2f} s; within the TRE limit (1 mm CT-CT, 2 mm with MR): "
@@ -212,6 +230,16 @@ def _summary(rows: list[dict[str, float]], use_elastix: bool) -> None:
               f"{max(r['e_tre'] for r in rows):.3f} mm; elastix/mdaread time ratio median "
               f"{statistics.median(ratios):.1f}; mdaread TRE ≤ elastix TRE + 0.1 mm in "
               f"{sum(r['tre'] <= r['e_tre'] + 0.1 for r in rows)}/{len(rows)} pairs")
+    for kind in sorted({r["kind"] for r in rows}):
+        sub = [r for r in rows if r["kind"] == kind]
+        tres, walls = [r["tre"] for r in sub], [r["wall"] for r in sub]
+        line = (f"{kind:5s} ({len(sub)} pairs): ours TRE median/max "
+                f"{statistics.median(tres):.2f}/{max(tres):.2f} mm, time median/max "
+                f"{statistics.median(walls):.2f}/{max(walls):.2f} s")
+        if use_elastix:
+            line += (f"; elastix {statistics.median(r['e_tre'] for r in sub):.2f}/"
+                     f"{max(r['e_tre'] for r in sub):.2f} mm")
+        print(line)
 
 
 if __name__ == "__main__":

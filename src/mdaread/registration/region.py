@@ -201,6 +201,29 @@ def sphere_mask(reference: sitk.Image, center_mm: npt.ArrayLike, radius_mm: floa
     return mask
 
 
+def tapered_ball_mask(reference: sitk.Image, center_mm: npt.ArrayLike, inner_mm: float,
+                      outer_mm: float, floor: float, seed: int) -> sitk.Image:
+    """uint8 mask on ``reference`` (LPS-aligned): every voxel within ``inner_mm`` of the centre,
+    and voxels out to ``outer_mm`` kept at random with a probability falling linearly from 1 to
+    ``floor``. Mattes MI samples the mask uniformly, so the shell (the neighbouring vertebrae)
+    counts ``floor``…1 times as much per mm³ as the inner ball: a weighted region with a binary
+    mask. ``seed`` fixes the draw (the same pair gives the same answer)."""
+    size = reference.GetSize()
+    origin = np.asarray(reference.GetOrigin())
+    spacing = np.asarray(reference.GetSpacing())
+    c = np.asarray(center_mm, dtype=np.float64).reshape(3)
+    axes = [origin[a] + spacing[a] * np.arange(size[a]) - c[a] for a in range(3)]
+    z, y, x = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
+    distance = np.sqrt(x**2 + y**2 + z**2)
+    span = max(outer_mm - inner_mm, 1e-6)
+    keep = np.clip(1.0 - (1.0 - floor) * (distance - inner_mm) / span, floor, 1.0)
+    keep[distance > outer_mm] = 0.0
+    drawn = np.random.default_rng(seed).random(distance.shape) < keep
+    mask = sitk.GetImageFromArray(drawn.astype(np.uint8))
+    mask.CopyInformation(reference)
+    return mask
+
+
 def fmt_point(point: FloatArray) -> str:
     """``(x, y, z)`` with one decimal, for messages."""
     return "(" + ", ".join(f"{v:.1f}" for v in point) + ")"

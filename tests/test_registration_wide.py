@@ -1,0 +1,65 @@
+"""The wide final level for pairs with MR: the tapered mask and its effect on precision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from mdaread.geometry import rigid
+from mdaread.registration import intensity
+from mdaread.registration import region as rg
+
+
+def _distances(reference: sitk.Image, centre: np.ndarray) -> np.ndarray:
+    size, origin, spacing = reference.GetSize(), reference.GetOrigin(), reference.GetSpacing()
+    axes = [origin[a] + spacing[a] * np.arange(size[a]) - centre[a] for a in range(3)]
+    z, y, x = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
+    return np.sqrt(x**2 + y**2 + z**2)
+
+
+def test_tapered_mask_keeps_the_inner_ball_and_thins_out_to_the_floor() -> None:
+    centre = np.array([3.0, -7.0, 20.0])
+    reference = rg.grid(centre, 42.0, 1.5)
+    mask = sitk.GetArrayFromImage(rg.tapered_ball_mask(reference, centre, 20.0, 40.0, 0.3, 7))
+    d = _distances(reference, centre)
+    assert mask[d <= 20.0].all()
+    assert not mask[d > 40.0].any()
+    near = mask[(d > 21.0) & (d <= 25.0)].mean()  # expected density ≈ 0.82
+    far = mask[(d > 36.0) & (d <= 40.0)].mean()  # ≈ 0.37
+    assert 0.75 < near < 0.9 and 0.3 < far < 0.45 and near > far
+    again = sitk.GetArrayFromImage(rg.tapered_ball_mask(reference, centre, 20.0, 40.0, 0.3, 7))
+    np.testing.assert_array_equal(mask, again)
+
+
+def test_floor_one_is_the_plain_ball() -> None:
+    centre = np.zeros(3)
+    reference = rg.grid(centre, 12.0, 2.0)
+    tapered = rg.tapered_ball_mask(reference, centre, 5.0, 10.0, 1.0, 1)
+    plain = rg.sphere_mask(reference, centre, 10.0)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(tapered), sitk.GetArrayFromImage(plain))
+
+
+def test_wide_level_settles_closer_to_the_truth_on_a_sample_mr_pair(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the true transform, the 40 mm ball's optimum on thick-slice MR drifts off; the wide
+    tapered level stays nearer (sample trial: median 0.6 → 0.25 mm over all MR pairs)."""
+    from tests.test_registration_sample import PAIRS, _load
+
+    pair = next((p for p in PAIRS if p.limit_mm == 2.0), None)
+    if pair is None:
+        pytest.skip("no sample trial pair with MR")
+    fixed, moving, truth = _load(pair.fixed), _load(pair.moving), np.asarray(pair.truth)
+
+    def tre() -> float:
+        result = intensity.register_rigid(fixed, moving, center_lps=pair.centre,
+                                          initial=truth, search_mm=0.0)
+        return rigid.tre_box(result.matrix, truth, pair.centre)
+
+    wide = tre()
+    monkeypatch.setattr(intensity, "_refine_wide",
+                        lambda fixed, moving, small, fit, center, radius, iters, cancel:
+                        intensity._refine(*small, fit, center, iters, cancel))
+    narrow = tre()
+    # a real gain, not sampling noise (this pair, the trial's hardest: 0.96 → 0.76 mm)
+    assert wide < narrow - 0.1, f"wide {wide:.2f} mm, 40 mm ball {narrow:.2f} mm"
