@@ -98,3 +98,26 @@ def test_sample_never_removes_what_was_there(tmp_path: Path, monkeypatch: pytest
     assert main(["sample", str(tmp_path), "--subjects", "1"]) == 130
     assert (tmp_path / "notes.txt").read_text() == "mine"
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt(), OSError(28, "No space left on device")])
+def test_convert_failing_mid_write_keeps_the_old_output(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        failure: BaseException,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import nibabel
+
+    out = tmp_path / "out.nii.gz"
+    out.write_bytes(b"an earlier good file")
+
+    def half_save(image: object, filename: object) -> None:
+        Path(str(filename)).write_bytes(b"trunc")
+        raise failure
+
+    monkeypatch.setattr(nibabel, "save", half_save)
+    code = main(["convert", FOLLOW_UP, str(out)])
+    assert code == (130 if isinstance(failure, KeyboardInterrupt) else 2)
+    assert out.read_bytes() == b"an earlier good file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nii.gz"]
+    if isinstance(failure, OSError):
+        _one_error(capsys, "out.nii.gz", "No space left on device")

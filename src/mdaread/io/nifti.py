@@ -6,6 +6,7 @@ indexed [i, j, k], the transpose of Volume's [k, j, i].
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,19 @@ def write_nifti(volume: Volume, path: str | Path) -> None:
     image.set_sform(affine, code=1)
     image.set_qform(affine, code=1)
     image.header.set_xyzt_units("mm")
+    # write beside and rename: a full disk or Ctrl-C never leaves a truncated OUT (or a
+    # truncated replacement of an earlier good one) that looks like a finished file
+    ext = ".nii.gz" if out.name.endswith(".nii.gz") else ".nii"
+    partial = out.with_name(f".{out.name[:-len(ext)]}.partial-{os.getpid()}{ext}")
     try:
-        nib.save(image, out)
+        nib.save(image, partial)
+        os.replace(partial, out)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def read_nifti(path: str | Path) -> Volume:
