@@ -1,4 +1,4 @@
-"""The wide final level for pairs with MR: the tapered mask and its effect on precision."""
+"""The wide, tapered final level: the tapered mask and its effect on precision with MR."""
 
 from __future__ import annotations
 
