@@ -39,7 +39,9 @@ def test_ctrl_c_during_import_keeps_the_workspace_whole(tmp_path: Path) -> None:
         _check_whole_or_absent(workspace)
         if proc.returncode == 130:
             break
-        assert proc.returncode == 0, err
+        # finished first (0), or the signal landed after main() returned, while the
+        # interpreter was exiting (-SIGINT): either way the import was not cut short
+        assert proc.returncode in (0, -signal.SIGINT), err
         delay /= 4
         _new_workspace(workspace)
     else:

@@ -192,3 +192,43 @@ def test_audit_export_never_overwrites_a_workspace(tmp_path: Path, target: str,
     assert {p: p.read_bytes() for p in before} == before
     assert main(["audit", "verify", str(tmp_path / "ws")]) == 0
     assert main(["audit", "export", str(tmp_path / "ws"), str(tmp_path / "audit.csv")]) == 0
+
+
+def test_audit_export_to_a_fifo_and_through_a_link(tmp_path: Path) -> None:
+    """The database guard must not read a FIFO (it blocked for ever), and an export through a
+    symlink or onto a pipe writes there directly."""
+    import threading
+
+    _workspace_with_data(tmp_path / "ws")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["audit", "export", str(tmp_path / "ws"), str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert received and received[0].startswith(b"id,at,user")
+    (tmp_path / "real.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "real.csv")
+    assert main(["audit", "export", str(tmp_path / "ws"), str(tmp_path / "link.csv")]) == 0
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "real.csv").read_text().startswith("id,at,user")
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_audit_export_interrupted_leaves_the_old_file(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from mdaread.storage import audit
+
+    _workspace_with_data(tmp_path / "ws")
+    out = tmp_path / "audit.csv"
+    out.write_text("an earlier export")
+
+    def interrupted(rows: object, path: Path) -> int:
+        path.write_text("id,at")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(audit, "_write_rows", interrupted)
+    assert main(["audit", "export", str(tmp_path / "ws"), str(out)]) == 130
+    assert out.read_text() == "an earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.csv", "ws"]

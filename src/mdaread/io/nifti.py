@@ -33,15 +33,20 @@ def write_nifti(volume: Volume, path: str | Path) -> None:
     # write beside and rename: a full disk or Ctrl-C never leaves a truncated OUT (or a
     # truncated replacement of an earlier good one) that looks like a finished file
     ext = ".nii.gz" if out.name.endswith(".nii.gz") else ".nii"
-    partial = out.with_name(f".{out.name[:-len(ext)]}.partial-{os.getpid()}{ext}")
+    direct = out.is_symlink() or (out.exists() and not out.is_file())  # a link, a device
+    partial = out if direct else out.with_name(
+        f".{out.name[:-len(ext)]}.partial-{os.getpid()}{ext}")
     try:
         nib.save(image, partial)
-        os.replace(partial, out)
+        if not direct:
+            os.replace(partial, out)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        if not direct:
+            partial.unlink(missing_ok=True)
         raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
     except BaseException:
-        partial.unlink(missing_ok=True)
+        if not direct:
+            partial.unlink(missing_ok=True)
         raise
 
 

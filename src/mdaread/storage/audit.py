@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,21 @@ def verify_chain(rows: Iterable[AuditRecord], highest_id_issued: int | None = No
 
 def write_csv(rows: Iterable[AuditRecord], path: str | Path) -> int:
     """Write the audit trail as CSV (UTF-8, header row, columns CSV_COLUMNS); returns the count."""
+    out = Path(path)
+    if out.is_symlink() or (out.exists() and not out.is_file()):  # /dev/stdout, a pipe, a link
+        return _write_rows(rows, out)
+    # a plain file is written beside and renamed: an interrupted export never looks complete
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        n = _write_rows(rows, partial)
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return n
+
+
+def _write_rows(rows: Iterable[AuditRecord], path: Path) -> int:
     n = 0
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

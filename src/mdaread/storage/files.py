@@ -8,6 +8,7 @@ order, so it does not depend on where the files live.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,10 +28,12 @@ def refuse_overwriting_database(path: str | Path) -> None:
     base = next((Path(str(target)[:-len(s)]) for s in SIDECARS if target.name.endswith(s)),
                 target)
     for candidate in {target, base}:
+        if not os.path.isfile(candidate):  # absent, a folder, /dev/stdout, a FIFO: never read
+            continue
         try:
             with open(candidate, "rb") as handle:
                 is_database = handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-        except OSError:  # absent, a folder, unreadable: the writer reports its own problem
+        except OSError:  # unreadable: the writer reports its own problem
             continue
         if is_database:
             raise InputError(f"{target}: refusing to overwrite a database file (a trial "
