@@ -121,3 +121,20 @@ def test_convert_failing_mid_write_keeps_the_old_output(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nii.gz"]
     if isinstance(failure, OSError):
         _one_error(capsys, "out.nii.gz", "No space left on device")
+
+
+@pytest.mark.parametrize("name, problem", [("notes.txt/out.nii", "Not a directory"),
+                                           ("a" * 300 + ".nii", "File name too long"),
+                                           ("missing/dir/out.nii.gz", "No such file")])
+def test_convert_output_that_cannot_be_written(tmp_path: Path, name: str, problem: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    assert main(["convert", FOLLOW_UP, str(tmp_path / name)]) == 2
+    _one_error(capsys, "cannot write", problem)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_convert_output_name_of_250_characters(tmp_path: Path) -> None:
+    out = tmp_path / ("b" * 246 + ".nii")  # the longest names still work (no longer temp name)
+    assert main(["convert", FOLLOW_UP, str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]

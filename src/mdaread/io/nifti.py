@@ -6,6 +6,7 @@ indexed [i, j, k], the transpose of Volume's [k, j, i].
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -33,21 +34,27 @@ def write_nifti(volume: Volume, path: str | Path) -> None:
     # write beside and rename: a full disk or Ctrl-C never leaves a truncated OUT (or a
     # truncated replacement of an earlier good one) that looks like a finished file
     ext = ".nii.gz" if out.name.endswith(".nii.gz") else ".nii"
-    direct = out.is_symlink() or (out.exists() and not out.is_file())  # a link, a device
-    partial = out if direct else out.with_name(
-        f".{out.name[:-len(ext)]}.partial-{os.getpid()}{ext}")
+    # os.path never raises (a parent that is a file, a name too long): nib.save reports those
+    direct = os.path.islink(out) or (os.path.exists(out) and not os.path.isfile(out))
+    partial = out if direct else out.with_name(f".mdaread-partial-{os.getpid()}{ext}")
     try:
         nib.save(image, partial)
         if not direct:
             os.replace(partial, out)
     except OSError as exc:
         if not direct:
-            partial.unlink(missing_ok=True)
+            _remove(partial)
         raise InputError(f"{out}: cannot write ({exc.strerror or exc})") from None
     except BaseException:
         if not direct:
-            partial.unlink(missing_ok=True)
+            _remove(partial)
         raise
+
+
+def _remove(path: Path) -> None:
+    """Delete a partial file if there is one (never raises)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def read_nifti(path: str | Path) -> Volume:

@@ -8,6 +8,7 @@ Pure functions: the repository feeds them rows, so any backend can reuse them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -77,15 +78,17 @@ def verify_chain(rows: Iterable[AuditRecord], highest_id_issued: int | None = No
 def write_csv(rows: Iterable[AuditRecord], path: str | Path) -> int:
     """Write the audit trail as CSV (UTF-8, header row, columns CSV_COLUMNS); returns the count."""
     out = Path(path)
-    if out.is_symlink() or (out.exists() and not out.is_file()):  # /dev/stdout, a pipe, a link
+    # /dev/stdout, a pipe, a link: written directly (os.path never raises, the open() reports)
+    if os.path.islink(out) or (os.path.exists(out) and not os.path.isfile(out)):
         return _write_rows(rows, out)
     # a plain file is written beside and renamed: an interrupted export never looks complete
-    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    partial = out.with_name(f".mdaread-partial-{os.getpid()}.csv")  # short: any name fits
     try:
         n = _write_rows(rows, partial)
         os.replace(partial, out)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # never written (a parent that is a file, …)
+            partial.unlink()
         raise
     return n
 
