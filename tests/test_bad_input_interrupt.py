@@ -48,8 +48,7 @@ def test_ctrl_c_during_import_keeps_the_workspace_whole(tmp_path: Path) -> None:
         raise AssertionError("no import was interrupted")
     assert err.strip() == "mdaread: error: interrupted", err
     with open_workspace(workspace) as ws:
-        done = len(ws.list_series())
-        assert done < N_SERIES
+        done = len(ws.list_series())  # all N when the signal came after the last series
         report = ingest_path(ws, DM, scans)
         assert not report.needs_attention
         assert len(report.added) == N_SERIES - done
