@@ -52,6 +52,9 @@ LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm: only when the wide final level cannot
 STEPS_CANDIDATE = (2.0, 0.01, 0.5)
 STEPS_FINAL = (0.5, 0.001, 0.7)  # starts close: small, slowly shrinking steps
 PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
+# Across modalities the wide-context MI separates adjacent vertebrae poorly (CT↔STIR on the sample
+# trial preferred the next vertebra by > 10 %), so the scanner frame weighs more there.
+PRIOR_CROSS_MODALITY = 0.25
 AMBIGUITY = 0.10  # a distant fit scoring within 10 % of the best is "almost as good"
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
 # The final level runs over a wider, tapered ball (see _refine_wide):
@@ -310,6 +313,7 @@ def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: 
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, step,
                                                 kind=rg.modality_kind(fixed), matrix=np.eye(4))
     f_valid &= _ball(n, step, 2.0 * radius)
+    prior = PRIOR if rg.modality_kind(fixed) == rg.modality_kind(moving) else PRIOR_CROSS_MODALITY
     scored = []  # (score with prior, raw score, fit)
     for fit in fits:
         m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n, step,
@@ -318,7 +322,7 @@ def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: 
         raw = float(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 0)[0, 0, 0])
         raw = raw if np.isfinite(raw) else -np.inf
         moved = min(float(np.linalg.norm(rigid.apply(fit.matrix, center) - a)) for a in anchors)
-        scored.append((raw * (1.0 - PRIOR * min(moved / max(search, COARSE_MM), 2.0)), raw, fit))
+        scored.append((raw * (1.0 - prior * min(moved / max(search, COARSE_MM), 2.0)), raw, fit))
     scored.sort(key=lambda item: -item[0])
     # the warning looks at the raw scores: the prior breaks ties, it does not remove the doubt
     best_raw = max(raw for _, raw, _ in scored)
