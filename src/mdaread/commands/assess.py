@@ -37,26 +37,12 @@ def run(args: argparse.Namespace) -> int:
 
 def load_batch(path: Path) -> tuple[Any, list[Any]]:
     """Read and parse a batch file; every problem is an InputError naming the file."""
-    import json
-
     from mdaread.criteria import parse_batch
-    from mdaread.errors import CriteriaInputError, InputError
+    from mdaread.errors import CriteriaInputError
+    from mdaread.jsonfile import read_json_file
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
-        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    data = read_json_file(path)
     try:
         return parse_batch(data)
     except CriteriaInputError as exc:
         raise CriteriaInputError(f"{path}: {exc}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")

@@ -40,11 +40,12 @@ def register(subparsers: Any) -> None:
 def run_import(args: argparse.Namespace) -> int:
     from mdaread.cli import print_json
     from mdaread.errors import CriteriaInputError, InputError
+    from mdaread.jsonfile import read_json_file
     from mdaread.storage import Actor, open_workspace
     from mdaread.workflow.reads_import import PURPOSE_ROLE, import_reads
 
     path = Path(args.file)
-    data = load_json(path)
+    data = read_json_file(path)
     try:
         actor = Actor(args.reader, PURPOSE_ROLE[args.purpose])
     except ValueError as exc:  # an empty or blank --reader
@@ -89,25 +90,3 @@ def run_list(args: argparse.Namespace) -> int:
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
-
-
-def load_json(path: Path) -> Any:
-    """The parsed JSON of ``path``; InputError naming the file for anything unreadable."""
-    import json
-
-    from mdaread.errors import InputError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
-        raise InputError(f"{path}: not valid JSON ({exc})") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")

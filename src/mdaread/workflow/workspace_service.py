@@ -4,7 +4,6 @@ the status table (subjects × timepoints: scans present, read status). Qt-free."
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +12,7 @@ from typing import Any
 
 from mdaread.criteria import parse_protocol
 from mdaread.errors import CriteriaInputError, InputError
+from mdaread.jsonfile import read_json_file
 from mdaread.storage import ROLES, Actor, ReadRecord, WorkspaceRepository
 from mdaread.workflow.ingest import _csv_rows, parse_study_date
 
@@ -45,12 +45,7 @@ def load_protocol_file(path: str | Path) -> dict[str, Any]:
     key (a typo would silently leave the default in force), a wrong type or a value out of range
     is refused here rather than at the first read."""
     source = Path(path)
-    try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read ({exc.strerror})") from exc
-    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON; nesting thousands deep
-        raise InputError(f"{source}: not valid JSON ({exc})") from exc
+    data = read_json_file(source)
     if not isinstance(data, dict):
         raise InputError(f"{source}: protocol settings must be a JSON object")
     try:
