@@ -212,15 +212,7 @@ class EntitiesMixin(SqliteBase):
 
     def list_series(self, subject: str | None = None,
                     timepoint_id: int | None = None) -> list[SeriesRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if subject is not None:
-            clauses.append("subject = ?")
-            params.append(subject)
-        if timepoint_id is not None:
-            clauses.append("timepoint_id = ?")
-            params.append(timepoint_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = rows.where_equal(subject=subject, timepoint_id=timepoint_id)
         return [rows.series(r) for r in
                 self.db.query(f"SELECT * FROM series{where} ORDER BY id", params)]
 
@@ -274,15 +266,8 @@ class EntitiesMixin(SqliteBase):
 
     def list_registrations(self, baseline_series_id: int | None = None,
                            followup_series_id: int | None = None) -> list[RegistrationRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if baseline_series_id is not None:
-            clauses.append("baseline_series_id = ?")
-            params.append(baseline_series_id)
-        if followup_series_id is not None:
-            clauses.append("followup_series_id = ?")
-            params.append(followup_series_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = rows.where_equal(baseline_series_id=baseline_series_id,
+                                         followup_series_id=followup_series_id)
         return [rows.registration(r) for r in
                 self.db.query(f"SELECT * FROM registrations{where} ORDER BY id", params)]
 

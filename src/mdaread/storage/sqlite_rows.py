@@ -116,3 +116,12 @@ def audit(row: sqlite3.Row) -> AuditRecord:
         entity=row["entity"], entity_id=row["entity_id"], before=row["before"],
         after=row["after"], reason=row["reason"], prev_hash=row["prev_hash"], hash=row["hash"],
     )
+
+
+def where_equal(**filters: Any) -> tuple[str, list[Any]]:
+    """A ``" WHERE a = ? AND b = ?"`` clause and its parameters for the filters that are not
+    None (column names are the keyword names, never user input); ``("", [])`` for none."""
+    given = {column: value for column, value in filters.items() if value is not None}
+    if not given:
+        return "", []
+    return " WHERE " + " AND ".join(f"{column} = ?" for column in given), list(given.values())

@@ -20,15 +20,8 @@ class SqliteWorkspace(ReadsMixin):
 
     def audit_rows(self, entity: str | None = None,
                    entity_id: str | None = None) -> list[AuditRecord]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if entity is not None:
-            clauses.append("entity = ?")
-            params.append(entity)
-        if entity_id is not None:
-            clauses.append("entity_id = ?")
-            params.append(str(entity_id))
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        where, params = rows.where_equal(
+            entity=entity, entity_id=None if entity_id is None else str(entity_id))
         return [rows.audit(r) for r in
                 self.db.query(f"SELECT * FROM audit{where} ORDER BY id", params)]
 
