@@ -11,26 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from bad_input_helpers import as_data_manager, one_error  # noqa: F401 (autouse fixture)
 from mdaread.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_dicom"
 RANDOMISATION = "subject,arm,centre,treatment_date\nMDA-001,RFA+VP,C1,2024-01-08\n"
 
-
-@pytest.fixture(autouse=True)
-def _data_manager(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MDAREAD_USER", "dana")
-    monkeypatch.setenv("MDAREAD_ROLE", "data_manager")
-
-
-def _one_error(capsys: pytest.CaptureFixture[str], *names: str) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("mdaread: error: ")
-    assert "unexpected" not in err
-    for name in names:
-        assert name in err, err
-    return err
 
 
 @pytest.fixture
@@ -53,7 +39,7 @@ def test_protocol_settings_are_checked_at_init(tmp_path: Path, settings: dict[st
     settings_file.write_text(json.dumps(settings))
     assert main(["workspace", "init", str(tmp_path / "ws"), "--protocol",
                  str(settings_file)]) == 2
-    _one_error(capsys, "settings.json", problem)
+    one_error(capsys, "settings.json", problem)
     assert not (tmp_path / "ws" / "workspace.sqlite").exists()
 
 
@@ -77,7 +63,7 @@ def test_randomisation_csv_shape_problems(ws: Path, tmp_path: Path, text: str, p
     bad.write_text(text)
     capsys.readouterr()
     assert main(["workspace", "randomisation", str(ws), str(bad)]) == 2
-    _one_error(capsys, "list.csv", problem)
+    one_error(capsys, "list.csv", problem)
     assert main(["workspace", "status", str(ws), "--json"]) == 0  # what was saved stays
     subjects = json.loads(capsys.readouterr().out)["subjects"]
     assert [(s["subject"], s["arm"]) for s in subjects] == [("MDA-001", "RFA+VP")]
@@ -87,12 +73,12 @@ def test_randomisation_csv_shape_problems(ws: Path, tmp_path: Path, text: str, p
 def test_blank_reader_name(ws: Path, reader: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reads", "import", str(ws), str(SAMPLE / "observations.json"),
                  "--reader", reader]) == 2
-    _one_error(capsys, "--reader", "needs a user name")
+    one_error(capsys, "--reader", "needs a user name")
 
 
 def test_blank_user_name(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["workspace", "status", str(ws), "--user", "   "]) == 2
-    _one_error(capsys, "needs a user name")
+    one_error(capsys, "needs a user name")
 
 
 def test_non_utf8_file_name_is_a_listed_conflict_and_the_rest_imports(
@@ -139,7 +125,7 @@ def test_json_nested_too_deep(ws: Path, tmp_path: Path, argv: list[str],
     deep.write_text("[" * 100_000 + "]" * 100_000)
     capsys.readouterr()
     assert main([a.format(f=deep, ws=ws, tmp=tmp_path) for a in argv]) == 2
-    _one_error(capsys, "deep.json", "not valid JSON")
+    one_error(capsys, "deep.json", "not valid JSON")
 
 
 @pytest.mark.parametrize("truth", ["[]", '{"subjects": [{"timepoints": 5}]}',
@@ -162,7 +148,7 @@ def test_reads_import_of_an_unknown_subject_names_the_file(
     obs.write_text(json.dumps(data))
     capsys.readouterr()
     assert main(["reads", "import", str(ws), str(obs), "--reader", "rita"]) == 2
-    _one_error(capsys, f"{obs}: subject MDA-999 is not in the workspace")
+    one_error(capsys, f"{obs}: subject MDA-999 is not in the workspace")
 
 
 @pytest.mark.parametrize("label, ok", [("Baseline", False), ("1M", False), ("1 m", False),
@@ -176,4 +162,4 @@ def test_mapping_label_near_misses(ws: Path, tmp_path: Path, label: str, ok: boo
         assert code == 0
     else:
         assert code == 2
-        _one_error(capsys, "map.csv: line 2", f"timepoint {label!r} — did you mean")
+        one_error(capsys, "map.csv: line 2", f"timepoint {label!r} — did you mean")

@@ -7,21 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bad_input_helpers import one_error
 from mdaread.cli import main
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_dicom"
 BASELINE = str(SAMPLE / "MDA-001" / "baseline_CT")
 FOLLOW_UP = str(SAMPLE / "MDA-001" / "1m_CT")
-
-
-def _one_error(capsys: pytest.CaptureFixture[str], *names: str) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("mdaread: error: ")
-    assert "unexpected" not in err
-    for name in names:
-        assert name in err, err
-    return err
 
 
 @pytest.mark.parametrize("argv", [["scan", "{long}"], ["scan", "{long}", "--json"],
@@ -33,13 +24,13 @@ def test_a_path_too_long(tmp_path: Path, argv: list[str],
     long = str(tmp_path / ("a" * 300))
     args = [a.format(long=long, tmp=tmp_path) for a in argv]
     assert main(args) == 2
-    _one_error(capsys, "a" * 300)
+    one_error(capsys, "a" * 300)
 
 
 @pytest.mark.parametrize("radius", ["1e9", "100.5", "inf"])
 def test_register_radius_too_large(radius: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["register", BASELINE, FOLLOW_UP, "--radius", radius, "--json"]) == 2
-    err = _one_error(capsys, "radius")
+    err = one_error(capsys, "radius")
     assert "at most 100 mm" in err or "positive number" in err
 
 
@@ -58,12 +49,12 @@ def test_a_fifo_in_a_folder_or_named_directly_is_skipped_not_opened(
     assert json.loads(capsys.readouterr().out)["skipped"] == [
         {"path": str(tmp_path / "pipe"), "reason": "not a regular file"}]
     assert main(["convert", str(tmp_path / "pipe"), str(tmp_path / "o.nii")]) == 2
-    _one_error(capsys, "pipe", "not a regular file")
+    one_error(capsys, "pipe", "not a regular file")
 
 
 def test_sample_negative_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sample", str(tmp_path / "out"), "--seed", "-1", "--subjects", "1"]) == 2
-    _one_error(capsys, "--seed must be 0 or more")
+    one_error(capsys, "--seed must be 0 or more")
     assert not (tmp_path / "out").exists()
 
 
@@ -120,7 +111,7 @@ def test_convert_failing_mid_write_keeps_the_old_output(tmp_path: Path,
     assert out.read_bytes() == b"an earlier good file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.nii.gz"]
     if isinstance(failure, OSError):
-        _one_error(capsys, "out.nii.gz", "No space left on device")
+        one_error(capsys, "out.nii.gz", "No space left on device")
 
 
 @pytest.mark.parametrize("name, problem", [("notes.txt/out.nii", "Not a directory"),
@@ -130,7 +121,7 @@ def test_convert_output_that_cannot_be_written(tmp_path: Path, name: str, proble
                                                capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "notes.txt").write_text("x")
     assert main(["convert", FOLLOW_UP, str(tmp_path / name)]) == 2
-    _one_error(capsys, "cannot write", problem)
+    one_error(capsys, "cannot write", problem)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 

@@ -9,23 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bad_input_helpers import as_data_manager, one_error  # noqa: F401 (autouse fixture)
 from mdaread.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _data_manager(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MDAREAD_USER", "dana")
-    monkeypatch.setenv("MDAREAD_ROLE", "data_manager")
-
-
-def _one_error(capsys: pytest.CaptureFixture[str], *names: str) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert err.startswith("mdaread: error: ")
-    assert "unexpected" not in err and "Traceback" not in err
-    for name in names:
-        assert name in err, err
-    return err
 
 
 @pytest.mark.parametrize("name", ["trial #3", "50%41b", "q?mode=ro", "a b"])
@@ -57,14 +42,14 @@ def test_non_utf8_workspace_name_is_refused_before_anything_is_written(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = Path(os.fsdecode(bytes(tmp_path) + b"/lat\xe9in"))
     assert main(["workspace", "init", str(folder)]) == 2
-    _one_error(capsys, "not valid UTF-8")
+    one_error(capsys, "not valid UTF-8")
     assert not folder.exists()
 
 
 def test_init_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "notes.txt").write_text("x")
     assert main(["workspace", "init", str(tmp_path / "notes.txt" / "ws")]) == 2
-    _one_error(capsys, "notes.txt/ws", "Not a directory")
+    one_error(capsys, "notes.txt/ws", "Not a directory")
 
 
 @pytest.mark.parametrize("command", [["workspace", "init"], ["workspace", "status"],
@@ -73,7 +58,7 @@ def test_path_too_long(tmp_path: Path, command: list[str],
                        capsys: pytest.CaptureFixture[str]) -> None:
     long = str(tmp_path / ("a" * 300))
     assert main([*command, long]) == 2
-    _one_error(capsys, "File name too long")
+    one_error(capsys, "File name too long")
 
 
 # --- a damaged or wrong workspace.sqlite ---------------------------------------------------------
@@ -114,7 +99,7 @@ def test_a_damaged_page_no_query_touches_is_refused_before_writing(
     before = db.read_bytes()
     capsys.readouterr()
     assert main([a.format(ws=folder) for a in argv]) == 2
-    _one_error(capsys, "workspace.sqlite", "damaged", "backup")
+    one_error(capsys, "workspace.sqlite", "damaged", "backup")
     assert db.read_bytes() == before  # nothing written into a damaged file
 
 
@@ -140,7 +125,7 @@ def test_zero_text_or_truncated_workspace_file(tmp_path: Path, content: bytes | 
     capsys.readouterr()
     for argv in (["workspace", "status"], ["reads", "list"], ["audit", "verify"]):
         assert main([*argv, str(folder)]) == 2
-        _one_error(capsys, str(folder))
+        one_error(capsys, str(folder))
 
 
 def test_a_workspace_that_cannot_be_written(tmp_path: Path,
@@ -154,7 +139,7 @@ def test_a_workspace_that_cannot_be_written(tmp_path: Path,
     other.write_text("subject,arm,centre,treatment_date\nMDA-009,RFA+VP,C1,2024-01-08\n")
     capsys.readouterr()
     assert main(["workspace", "randomisation", str(folder), str(other)]) == 2
-    _one_error(capsys, "cannot write the workspace", "writable")
+    one_error(capsys, "cannot write the workspace", "writable")
     (folder / "workspace.sqlite-wal").rmdir()
     assert main(["workspace", "status", str(folder), "--json"]) == 0
     out = capsys.readouterr().out
@@ -173,7 +158,7 @@ def test_an_immutable_workspace_file(tmp_path: Path, capsys: pytest.CaptureFixtu
         capsys.readouterr()
         assert main(["workspace", "randomisation", str(folder),
                      str(SAMPLE / "randomisation.csv")]) == 2
-        _one_error(capsys, "cannot write the workspace")
+        one_error(capsys, "cannot write the workspace")
     finally:
         subprocess.run(["chattr", "-i", str(db)], check=True)
 
@@ -188,7 +173,7 @@ def test_audit_export_never_overwrites_a_workspace(tmp_path: Path, target: str,
     before = {p: p.read_bytes() for p in tmp_path.glob("*/workspace.sqlite")}
     capsys.readouterr()
     assert main(["audit", "export", str(tmp_path / "ws"), str(tmp_path / target)]) == 2
-    _one_error(capsys, target, "refusing to overwrite a database file")
+    one_error(capsys, target, "refusing to overwrite a database file")
     assert {p: p.read_bytes() for p in before} == before
     assert main(["audit", "verify", str(tmp_path / "ws")]) == 0
     assert main(["audit", "export", str(tmp_path / "ws"), str(tmp_path / "audit.csv")]) == 0
