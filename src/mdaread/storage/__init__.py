@@ -27,12 +27,14 @@ from mdaread.storage.files import (
 from mdaread.storage.records import (
     PURPOSES,
     ROLES,
+    VERTEBRAL_LEVELS,
     Actor,
     AssessmentRecord,
     AuditCheck,
     AuditRecord,
     FileCheck,
     LesionRecord,
+    LevelLabelRecord,
     MeasurementRecord,
     NewMeasurement,
     NewSeries,
@@ -42,6 +44,7 @@ from mdaread.storage.records import (
     SeriesRecord,
     SubjectRecord,
     TimepointRecord,
+    vertebral_level,
 )
 from mdaread.storage.repository import WorkspaceRepository
 from mdaread.storage.schema import SCHEMA_VERSION
@@ -59,6 +62,7 @@ __all__ = [
     "PURPOSES",
     "ROLES",
     "SCHEMA_VERSION",
+    "VERTEBRAL_LEVELS",
     "Actor",
     "AssessmentRecord",
     "AuditCheck",
@@ -66,6 +70,7 @@ __all__ = [
     "FileCheck",
     "ImmutableRecord",
     "LesionRecord",
+    "LevelLabelRecord",
     "MeasurementRecord",
     "NewMeasurement",
     "NewSeries",
@@ -92,4 +97,5 @@ __all__ = [
     "refuse_overwriting_database",
     "verify_chain",
     "verify_series_files",
+    "vertebral_level",
 ]

@@ -16,6 +16,19 @@ PURPOSES: tuple[str, ...] = ("primary", "reread", "adjudication")
 READ_STATUSES: tuple[str, ...] = ("draft", "signed")
 REGISTRATION_STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected")
 MEASUREMENT_METHODS: tuple[str, ...] = ("manual", "semi-auto")
+VERTEBRAL_LEVELS: tuple[str, ...] = (*(f"T{n}" for n in range(1, 13)),
+                                     *(f"L{n}" for n in range(1, 6)), "S1")
+"""The vertebral levels a reader may label, cranial to caudal."""
+
+
+def vertebral_level(text: str) -> str:
+    """The canonical name of a vertebral level typed as ``l1`` or `` L1 `` → ``L1``;
+    ValueError (with a one-line message listing the valid names) for anything else."""
+    name = str(text).strip().upper()
+    if name not in VERTEBRAL_LEVELS:
+        raise ValueError(f"{str(text).strip()!r} is not a vertebral level (T1–T12, L1–L5 "
+                         "or S1)")
+    return name
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,13 @@ class SeriesRecord:
 
 @dataclass(frozen=True)
 class RegistrationRecord:
-    """A rigid registration: ``matrix`` maps baseline (fixed) LPS mm → follow-up LPS mm."""
+    """A rigid registration: ``matrix`` maps baseline (fixed) LPS mm → follow-up LPS mm.
+
+    Where it was computed (schema 3; None/empty on older rows): ``center`` of the region in
+    baseline LPS mm, its ``radius_mm``, the vertebral ``level`` of that centre when the reader
+    picked one, and for a landmark fit the ``landmark_pairs`` ([[baseline x, y, z], [follow-up
+    x, y, z]] LPS mm each) with their RMS ``residual_mm``.
+    """
 
     id: int
     baseline_series_id: int
@@ -132,6 +151,24 @@ class RegistrationRecord:
     created_at: str
     accepted_by: str | None
     accepted_at: str | None
+    center: list[float] | None = None
+    radius_mm: float | None = None
+    level: str | None = None
+    landmark_pairs: list[list[list[float]]] = field(default_factory=list)
+    residual_mm: float | None = None
+
+
+@dataclass(frozen=True)
+class LevelLabelRecord:
+    """A vertebral level the reader labelled on a series: ``center`` in that series' LPS mm,
+    who labelled it and when (UTC ISO 8601). One label per level and series."""
+
+    id: int
+    series_id: int
+    level: str
+    center: list[float]
+    labelled_by: str
+    labelled_at: str
 
 
 @dataclass(frozen=True)

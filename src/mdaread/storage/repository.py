@@ -21,6 +21,7 @@ from mdaread.storage.records import (
     AuditRecord,
     FileCheck,
     LesionRecord,
+    LevelLabelRecord,
     MeasurementRecord,
     NewMeasurement,
     NewSeries,
@@ -78,11 +79,23 @@ class WorkspaceRepository(Protocol):
     # registrations
     def add_registration(self, actor: Actor, baseline_series_id: int, followup_series_id: int,
                          matrix: Sequence[Sequence[float]], *, metric: float | None = None,
-                         quality: str = "", method: str = "") -> RegistrationRecord: ...
+                         quality: str = "", method: str = "",
+                         center: Sequence[float] | None = None, radius_mm: float | None = None,
+                         level: str | None = None,
+                         landmark_pairs: Sequence[Sequence[Sequence[float]]] = (),
+                         residual_mm: float | None = None) -> RegistrationRecord: ...
     def decide_registration(self, actor: Actor, registration_id: int, accept: bool,
                             reason: str = "") -> RegistrationRecord: ...
     def list_registrations(self, baseline_series_id: int | None = None,
                            followup_series_id: int | None = None) -> list[RegistrationRecord]: ...
+
+    # vertebral level labels (per series, LPS mm of that series)
+    def set_level_label(self, actor: Actor, series_id: int, level: str,
+                        center: Sequence[float], reason: str = "") -> LevelLabelRecord: ...
+    def remove_level_label(self, actor: Actor, series_id: int, level: str,
+                           reason: str = "") -> None: ...
+    def list_level_labels(self, series_id: int | None = None,
+                          subject: str | None = None) -> list[LevelLabelRecord]: ...
 
     # lesions
     def add_lesion(self, actor: Actor, subject: str, lesion_id: str, *, level: str = "",

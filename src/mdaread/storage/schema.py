@@ -192,7 +192,28 @@ CREATE INDEX assessments_by_subject ON assessments(subject, timepoint_id);
 CREATE INDEX audit_by_entity ON audit(entity, entity_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_ASSESSMENTS)
+_V3_LEVELS = """
+-- Vertebral levels the reader labels on a series ("this is L1"): one centre per level and
+-- series, in that series' LPS mm. Re-labelling replaces the row (the audit keeps before/after).
+CREATE TABLE level_labels (
+    id           INTEGER PRIMARY KEY,
+    series_id    INTEGER NOT NULL REFERENCES series(id),
+    level        TEXT NOT NULL,
+    center       TEXT NOT NULL,          -- JSON [x, y, z] LPS mm
+    labelled_by  TEXT NOT NULL,
+    labelled_at  TEXT NOT NULL,
+    UNIQUE (series_id, level)
+);
+-- Where a registration was computed, and the point pairs of a landmark fit.
+ALTER TABLE registrations ADD COLUMN center TEXT;           -- JSON [x, y, z] baseline LPS mm
+ALTER TABLE registrations ADD COLUMN radius_mm REAL;
+ALTER TABLE registrations ADD COLUMN level TEXT;            -- vertebral level of the centre
+-- landmark_pairs: JSON [[[baseline x, y, z], [follow-up x, y, z]], ...] LPS mm
+ALTER TABLE registrations ADD COLUMN landmark_pairs TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE registrations ADD COLUMN residual_mm REAL;      -- landmark fit RMS, mm
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_ASSESSMENTS, _V3_LEVELS)
 """MIGRATIONS[n] brings a workspace from schema version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

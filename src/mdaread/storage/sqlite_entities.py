@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from mdaread.storage.records import (
     SeriesRecord,
     SubjectRecord,
     TimepointRecord,
+    vertebral_level,
 )
 from mdaread.storage.sqlite_base import SqliteBase
 from mdaread.storage.sqlite_db import utc_now
@@ -31,6 +33,48 @@ _LESION_FIELDS = ("level", "phenotype", "well_defined", "treated_index")
 def _check_date(value: str | None, what: str) -> None:
     if value is not None and not _DATE.match(value):
         raise WorkspaceError(f"{what}: date {value!r} is not YYYY-MM-DD")
+
+
+class _Where:
+    """Where a registration was computed, checked before it is stored (see RegistrationRecord):
+    region centre (LPS mm) and radius, vertebral level, landmark pairs and their RMS."""
+
+    def __init__(self, center: Sequence[float] | None, radius_mm: float | None,
+                 level: str | None, pairs: Sequence[Sequence[Sequence[float]]],
+                 residual_mm: float | None, path: object) -> None:
+        what = f"{path}: registration"
+        self.center = None if center is None else rows.lps_point(center, f"{what} centre")
+        self.radius_mm = _positive(radius_mm, f"{what} radius")
+        try:
+            self.level = None if level is None else vertebral_level(level)
+        except ValueError as exc:
+            raise WorkspaceError(f"{what}: {exc}") from exc
+        self.pairs = [[rows.lps_point(pair[0], f"{what} landmark pair {n} baseline"),
+                       rows.lps_point(pair[1], f"{what} landmark pair {n} follow-up")]
+                      for n, pair in enumerate(pairs, start=1) if _is_pair(pair, what, n)]
+        self.residual_mm = _positive(residual_mm, f"{what} residual", allow_zero=True)
+
+    def columns(self) -> tuple[object, ...]:
+        center = None if self.center is None else rows.to_json(self.center, "centre")
+        return (center, self.radius_mm, self.level, rows.to_json(self.pairs, "landmark pairs"),
+                self.residual_mm)
+
+
+def _is_pair(pair: Sequence[Sequence[float]], what: str, n: int) -> bool:
+    if len(pair) != 2:
+        raise WorkspaceError(f"{what}: landmark pair {n} needs 2 points (baseline, follow-up), "
+                             f"got {len(pair)}")
+    return True
+
+
+def _positive(value: float | None, what: str, allow_zero: bool = False) -> float | None:
+    """None, or a finite number > 0 (≥ 0 with ``allow_zero``); WorkspaceError otherwise."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise WorkspaceError(f"{what}: {value!r} mm is not a usable distance")
+    return number
 
 
 class EntitiesMixin(SqliteBase):
@@ -229,17 +273,23 @@ class EntitiesMixin(SqliteBase):
 
     def add_registration(self, actor: Actor, baseline_series_id: int, followup_series_id: int,
                          matrix: Sequence[Sequence[float]], *, metric: float | None = None,
-                         quality: str = "", method: str = "") -> RegistrationRecord:
+                         quality: str = "", method: str = "",
+                         center: Sequence[float] | None = None, radius_mm: float | None = None,
+                         level: str | None = None,
+                         landmark_pairs: Sequence[Sequence[Sequence[float]]] = (),
+                         residual_mm: float | None = None) -> RegistrationRecord:
         rows_ = [[float(v) for v in row] for row in matrix]
         if len(rows_) != 4 or any(len(r) != 4 for r in rows_):
             raise WorkspaceError(f"{self.path}: registration matrix must be 4x4")
+        where = _Where(center, radius_mm, level, landmark_pairs, residual_mm, self.path)
         with self.db.write() as conn:
             self._touch_user(actor)
             cur = conn.execute(
                 "INSERT INTO registrations(baseline_series_id, followup_series_id, matrix, "
-                "metric, quality, method, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "metric, quality, method, created_by, created_at, center, radius_mm, level, "
+                "landmark_pairs, residual_mm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (baseline_series_id, followup_series_id, rows.to_json(rows_, "matrix"), metric,
-                 quality, method, actor.user, utc_now()))
+                 quality, method, actor.user, utc_now(), *where.columns()))
             created = self._registration(int(cur.lastrowid or 0))
             self._audit(actor, "create", "registration", created.id, None,
                         rows.snapshot(created))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sqlite3
 from typing import Any
 
@@ -12,6 +13,7 @@ from mdaread.storage.records import (
     AssessmentRecord,
     AuditRecord,
     LesionRecord,
+    LevelLabelRecord,
     MeasurementRecord,
     ReadRecord,
     RegistrationRecord,
@@ -28,6 +30,17 @@ def to_json(value: Any, what: str) -> str:
         return json.dumps(value, sort_keys=True, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise WorkspaceError(f"{what}: not storable as JSON ({exc})") from exc
+
+
+def lps_point(value: Any, what: str) -> list[float]:
+    """Three finite numbers (a point in LPS mm) as a list of floats; WorkspaceError otherwise."""
+    try:
+        point = [float(v) for v in value]
+    except (TypeError, ValueError) as exc:
+        raise WorkspaceError(f"{what}: not a point [x, y, z] in mm ({exc})") from exc
+    if len(point) != 3 or not all(math.isfinite(v) for v in point):
+        raise WorkspaceError(f"{what}: a point needs 3 finite coordinates in mm, got {point}")
+    return point
 
 
 def snapshot(record: Any) -> dict[str, Any]:
@@ -70,7 +83,15 @@ def registration(row: sqlite3.Row) -> RegistrationRecord:
         metric=row["metric"], quality=row["quality"], method=row["method"],
         status=row["status"], created_by=row["created_by"], created_at=row["created_at"],
         accepted_by=row["accepted_by"], accepted_at=row["accepted_at"],
+        center=None if row["center"] is None else json.loads(row["center"]),
+        radius_mm=row["radius_mm"], level=row["level"],
+        landmark_pairs=json.loads(row["landmark_pairs"]), residual_mm=row["residual_mm"],
     )
+
+
+def level_label(row: sqlite3.Row) -> LevelLabelRecord:
+    return LevelLabelRecord(row["id"], row["series_id"], row["level"], json.loads(row["center"]),
+                            row["labelled_by"], row["labelled_at"])
 
 
 def lesion(row: sqlite3.Row) -> LesionRecord:

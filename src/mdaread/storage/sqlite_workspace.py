@@ -12,10 +12,11 @@ from mdaread.storage.files import refuse_overwriting_database
 from mdaread.storage.records import Actor, AuditCheck, AuditRecord
 from mdaread.storage.schema import SCHEMA_VERSION
 from mdaread.storage.sqlite_db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
+from mdaread.storage.sqlite_levels import LevelsMixin
 from mdaread.storage.sqlite_reads import ReadsMixin
 
 
-class SqliteWorkspace(ReadsMixin):
+class SqliteWorkspace(ReadsMixin, LevelsMixin):
     """A workspace folder holding ``workspace.sqlite``. Open with ``open_workspace``."""
 
     def audit_rows(self, entity: str | None = None,
