@@ -16,15 +16,19 @@ volume) around the treated vertebra. Every matrix maps baseline (fixed) LPS mm �
   proposes the point-based fit; ``refine`` then polishes it by intensity.
 - ``accept`` stores the proposal in the workspace with who and when (``RegistrationStore``) and
   makes linked navigation follow it (``ReadingSession.set_registration``); ``reject`` stores the
-  refusal and keeps the previous mapping.
+  refusal and keeps the previous mapping. Each proposal carries its ``Provenance`` (region
+  centre and radius, vertebral level, landmark pairs and RMS), stored with the decision; when
+  a pair opens again, the accepted one is ``stored`` and its landmark pairs are shown again.
+- Levels: ``levels()`` are the vertebrae known on the baseline (the reader's labels, lesion
+  levels, treated first); ``set_level`` centres the region on one; ``label_level(side, name)``
+  stores "this is L1" at a side's cursor (``LevelStore``: the workspace, else memory).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,8 +38,27 @@ from mdaread.geometry import rigid
 from mdaread.model import Volume
 from mdaread.model.jobs import Cancel, Progress, never_cancel, no_progress
 from mdaread.workflow.reading import SIDES, ReadingSession
+from mdaread.workflow.registration_records import (
+    Decision,
+    LandmarkPair,
+    LevelStore,
+    PointPair,
+    Proposal,
+    Provenance,
+    RegistrationStore,
+    checked_level,
+    level_rank,
+    lps_tuple,
+)
+from mdaread.workflow.registration_stores import (
+    MemoryLevelStore,
+    MemoryRegistrationStore,
+    WorkspaceRegistrationStore,
+    level_store_for,
+    store_for,
+)
 from mdaread.workflow.signals import Signal
-from mdaread.workflow.worklist import SeriesChoice
+from mdaread.workflow.worklist import Landmark, SeriesChoice
 
 if TYPE_CHECKING:
     from mdaread.registration import RegistrationResult
@@ -53,40 +76,6 @@ NUDGE_DEG = 1.0
 """One nudge key press: rotation in degrees about a baseline LPS axis through the centre."""
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """A mapping on show, not yet accepted: ``matrix`` (baseline LPS → follow-up LPS), how it was
-    made (``method``: intensity, landmarks, manual, with ``+nudge``/``+refine`` suffixes), its
-    quality and metric from the last fit, warnings, and how many nudges since that fit."""
-
-    matrix: FloatArray
-    method: str
-    quality: str
-    metric: float | None = None
-    warnings: tuple[str, ...] = ()
-    nudges: int = 0
-    result: RegistrationResult | None = None
-
-
-@dataclass(frozen=True)
-class Decision:
-    """An accepted or rejected proposal as stored: who decided and when (UTC ISO text)."""
-
-    accepted: bool
-    matrix: FloatArray
-    method: str
-    by: str
-    at: str
-    record_id: int | None = None
-
-
-class RegistrationStore(Protocol):
-    """Where decisions go. ``decide`` stores the proposal for the (baseline, follow-up) series
-    pair with the decision, atomically, and returns it; raises MdareadError when it cannot."""
-
-    def decide(self, subject: str, baseline: SeriesChoice, followup: SeriesChoice,
-               proposal: Proposal, accept: bool, reason: str) -> Decision: ...
-
 
 @dataclass(frozen=True)
 class RegistrationJob:
@@ -97,22 +86,11 @@ class RegistrationJob:
     generation: int
     base_method: str
     func: Callable[[Progress, Cancel], RegistrationResult]
+    provenance: Provenance = field(default_factory=Provenance)
 
     def run(self, progress: Progress = no_progress,
             cancel: Cancel = never_cancel) -> RegistrationResult:
         return self.func(progress, cancel)
-
-
-@dataclass
-class LandmarkPair:
-    """One pair of corresponding points (LPS mm of each side); a side is None until clicked."""
-
-    baseline: FloatArray | None = None
-    followup: FloatArray | None = None
-
-    @property
-    def complete(self) -> bool:
-        return self.baseline is not None and self.followup is not None
 
 
 @dataclass
@@ -123,36 +101,63 @@ class _OverlayCache:
 
 class RegistrationSession:
     """Registration of the follow-up shown in ``reading`` to its baseline, with decisions kept
-    in ``store``. Signals: ``proposal_changed(proposal | None)``, ``decided(decision)``,
-    ``failed(message)``, ``landmarks_changed()``, ``busy_changed(bool)``."""
+    in ``store`` and level labels in ``labels`` (default: ``level_store_for(source)``).
+    Signals: ``proposal_changed(proposal | None)``, ``decided(decision)``, ``failed(message)``,
+    ``landmarks_changed()``, ``region_changed()`` (centre, level or known levels changed)."""
 
     def __init__(self, reading: ReadingSession, store: RegistrationStore,
-                 radius_mm: float = DEFAULT_RADIUS_MM) -> None:
+                 radius_mm: float = DEFAULT_RADIUS_MM, labels: LevelStore | None = None) -> None:
         self.reading, self.store, self.radius_mm = reading, store, float(radius_mm)
+        self.labels = labels if labels is not None else level_store_for(reading.source)
         self.proposal: Proposal | None = None
         self.last_decision: Decision | None = None
+        self.stored: Decision | None = None
         self.last_error = ""
         self.pairs: list[LandmarkPair] = []
         self.generation = 0
         self._center: FloatArray | None = None
+        self._level: str | None = None
         self._overlay = _OverlayCache()
         self.proposal_changed = Signal()
         self.decided = Signal()
         self.failed = Signal()
         self.landmarks_changed = Signal()
+        self.region_changed = Signal()
         reading.opened.connect(lambda *_: self.reset())
         reading.timepoint_changed.connect(lambda *_: self.reset())
         reading.series_changed.connect(lambda *_: self.reset())
 
     # --- the pair and its region ---------------------------------------------------------------
     def reset(self) -> None:
-        """Forget the proposal, landmarks and centre (another case, follow-up or series)."""
+        """Forget the proposal, landmarks and centre (another case, follow-up or series); then,
+        when both series are on show, take up the accepted registration stored for the pair:
+        its region (centre, level) and its landmark pairs, shown again."""
         self.generation += 1
-        self._center = None
+        self._center, self._level = None, None
         self.pairs = []
+        self.stored = None
         self._overlay = _OverlayCache()
+        for side in SIDES:
+            self._refresh_labels(side)
+        self._restore_stored()
         self._set_proposal(None)
         self.landmarks_changed.emit()
+        self.region_changed.emit()
+
+    def _restore_stored(self) -> None:
+        subject = self.reading.subject
+        base, follow = (self.reading.sides[s].series for s in SIDES)
+        if subject is None or base is None or follow is None:
+            return
+        self.stored = self.store.accepted(subject, base, follow)
+        if self.stored is None:
+            return
+        where = self.stored.provenance
+        if where.center is not None:
+            self._center = np.asarray(where.center, dtype=np.float64)
+            self._level = where.level
+        self.pairs = [LandmarkPair(np.asarray(b, dtype=np.float64),
+                                   np.asarray(f, dtype=np.float64)) for b, f in where.pairs]
 
     def volumes(self) -> tuple[Volume, Volume]:
         """(baseline, follow-up) volumes on show; InputError when one is not loaded."""
@@ -163,25 +168,129 @@ class RegistrationSession:
 
     @property
     def center(self) -> FloatArray:
-        """The region centre in baseline LPS mm: set by ``set_center``, else the treated
-        vertebra's landmark on the baseline, else the baseline cursor when first asked (then
-        kept, so the region does not follow every cursor move), else the grid centre."""
+        """The region centre in baseline LPS mm: set by ``set_center``/``set_level``, else the
+        treated vertebra's level on the baseline (a label, else a lesion landmark), else the
+        baseline cursor when first asked (then kept, so the region does not follow every
+        cursor move), else the grid centre."""
         if self._center is not None:
             return self._center
-        state = self.reading.sides["baseline"]
-        treated = [lm for lm in state.landmarks if lm.treated]
+        treated = [lm for lm in self.levels() if lm.treated]
         if treated:
             return np.asarray(treated[0].center, dtype=np.float64)
+        state = self.reading.sides["baseline"]
         if state.cursor is not None:
             self._center = np.asarray(state.cursor, dtype=np.float64).copy()
             return self._center
         base, _ = self.volumes()
         return base.center_world()
 
+    @property
+    def level(self) -> str | None:
+        """The vertebral level the region is centred on, None when the centre came from
+        elsewhere (``set_center``, the cursor, the grid centre)."""
+        if self._center is not None:
+            return self._level
+        treated = [lm for lm in self.levels() if lm.treated]
+        return treated[0].level if treated else None
+
     def set_center(self, world: npt.ArrayLike | None) -> None:
         """Register around ``world`` (baseline LPS mm) from now on; None = the default."""
         self._center = None if world is None else np.asarray(world, float).reshape(3).copy()
+        self._level = None
         self._overlay = _OverlayCache()
+        self.region_changed.emit()
+
+    # --- vertebral levels ----------------------------------------------------------------------
+    def levels(self) -> list[Landmark]:
+        """The vertebral levels known on the baseline series on show, one per name: the
+        reader's label of a level wins over a lesion (or other) landmark of the same name;
+        treated levels first, then cranial to caudal. Centres in baseline LPS mm."""
+        state = self.reading.sides["baseline"]
+        uid = state.series.series_uid if state.series is not None else None
+        usable = [lm for lm in state.landmarks if lm.level and (
+            lm.kind != "label" or uid is None or lm.series_uid in ("", uid))]
+        best: dict[str, Landmark] = {}
+        for lm in sorted(usable, key=lambda lm: lm.kind != "label"):  # labels first, stable
+            best.setdefault(lm.level, lm)
+        treated = {lm.level for lm in usable if lm.treated}
+        return sorted((replace(lm, treated=lm.level in treated) for lm in best.values()),
+                      key=lambda lm: (not lm.treated, level_rank(lm.level)))
+
+    def set_level(self, name: str) -> Landmark:
+        """Centre the region on the baseline's level ``name`` (``levels()``); InputError for a
+        level that is not known there."""
+        wanted = str(name).strip().upper()
+        for landmark in self.levels():
+            if landmark.level.upper() == wanted:
+                self._center = np.asarray(landmark.center, dtype=np.float64).copy()
+                self._level = landmark.level
+                self._overlay = _OverlayCache()
+                self.region_changed.emit()
+                return landmark
+        known = ", ".join(lm.level for lm in self.levels()) or "none — label one first"
+        raise InputError(f"registration: level {str(name).strip()!r} is not known on the "
+                         f"baseline (known: {known})")
+
+    def label_level(self, side: str, name: str, world: npt.ArrayLike | None = None,
+                    reason: str = "") -> Landmark:
+        """Store "this is ``name``" (T1–T12, L1–L5, S1) at ``world`` on ``side``'s series
+        (default: that side's cursor, LPS mm). Re-labelling a level on the same series moves
+        it. InputError for another name, no series or no point."""
+        level = checked_level(name)
+        subject, timepoint, series = self._side_series(side)
+        point = world if world is not None else self.reading.sides[side].cursor
+        if point is None:
+            raise InputError(f"label {level}: no cursor on the {side} side")
+        landmark = self.labels.label_level(subject, timepoint, series, level, point, reason)
+        self._labels_changed(side)
+        return landmark
+
+    def remove_label(self, side: str, name: str, reason: str = "") -> None:
+        """Remove the label of ``name`` on ``side``'s series (MdareadError when none)."""
+        level = checked_level(name)
+        subject, timepoint, series = self._side_series(side)
+        self.labels.remove_level_label(subject, timepoint, series, level, reason)
+        self._labels_changed(side)
+
+    def labelled(self, side: str) -> list[str]:
+        """Levels the reader labelled on ``side``'s series on show, cranial to caudal."""
+        series = self.reading.sides[side].series
+        names = {lm.level for lm in self.reading.sides[side].landmarks
+                 if lm.kind == "label" and series is not None
+                 and lm.series_uid in ("", series.series_uid)}
+        return sorted(names, key=level_rank)
+
+    def _side_series(self, side: str) -> tuple[str, str, SeriesChoice]:
+        if side not in SIDES:
+            raise InputError(f"registration: unknown side {side!r}")
+        state = self.reading.sides[side]
+        if self.reading.subject is None or state.timepoint is None or state.series is None:
+            raise InputError(f"label a level: no series on the {side} side")
+        return self.reading.subject, state.timepoint, state.series
+
+    def _labels_changed(self, side: str) -> None:
+        self._refresh_labels(side)
+        if self._level is not None and self._center is not None and side == "baseline":
+            # a moved label moves the region centred on it
+            moved = [lm for lm in self.levels() if lm.level == self._level]
+            if moved:
+                self._center = np.asarray(moved[0].center, dtype=np.float64)
+                self._overlay = _OverlayCache()
+        self.region_changed.emit()
+
+    def _refresh_labels(self, side: str) -> None:
+        """Put the store's current labels in ``side``'s landmarks (the readout shows them)."""
+        state = self.reading.sides[side]
+        if self.reading.subject is None or state.timepoint is None:
+            return
+        others = [lm for lm in state.landmarks if lm.kind != "label"]
+        state.landmarks = self.labels.level_labels(self.reading.subject, state.timepoint) + \
+            others
+
+    def _provenance(self) -> Provenance:
+        """The region on show now (centre, radius, level), without landmark pairs."""
+        x, y, z = (float(v) for v in self.center)
+        return Provenance((x, y, z), float(self.radius_mm), self.level)
 
     def current_matrix(self) -> FloatArray:
         """What the overlay shows: the proposal, else the accepted mapping, else identity."""
@@ -205,7 +314,8 @@ class RegistrationSession:
                                   initial=start, search_mm=30.0,
                                   progress=progress, cancel=cancel)
 
-        return RegistrationJob("register", self.generation, "intensity", run)
+        return RegistrationJob("register", self.generation, "intensity", run,
+                               self._provenance())
 
     def prepare_refine(self) -> RegistrationJob:
         """A job refining the current proposal (a nudge, a landmark fit) by intensity, without
@@ -224,7 +334,11 @@ class RegistrationSession:
                                   initial=initial, search_mm=0.0,
                                   progress=progress, cancel=cancel)
 
-        return RegistrationJob("refine", self.generation, self.proposal.method + "+refine", run)
+        # a refined landmark fit keeps its pairs: they say where it started from
+        where = replace(self._provenance(), pairs=self.proposal.provenance.pairs,
+                        residual_mm=self.proposal.provenance.residual_mm)
+        return RegistrationJob("refine", self.generation, self.proposal.method + "+refine", run,
+                               where)
 
     def finish(self, job: RegistrationJob, result: RegistrationResult) -> Proposal | None:
         """Propose ``result`` (main thread). A failed fit is not proposed: the previous mapping
@@ -237,7 +351,8 @@ class RegistrationSession:
             return None
         method = job.base_method if job.kind == "refine" else result.method
         proposal = Proposal(np.asarray(result.matrix, dtype=np.float64), method, result.quality,
-                            float(result.metric), tuple(result.warnings), 0, result)
+                            float(result.metric), tuple(result.warnings), 0, result,
+                            job.provenance)
         self._set_proposal(proposal)
         return proposal
 
@@ -276,7 +391,8 @@ class RegistrationSession:
         matrix is ``M @ N⁻¹`` where N is that motion: the follow-up point shown at baseline
         point p is now the one shown before at ``N⁻¹ p``."""
         self.volumes()
-        current = self.proposal or Proposal(self.current_matrix(), "manual", "ok")
+        current = self.proposal or Proposal(self.current_matrix(), "manual", "ok",
+                                            provenance=self._provenance())
         shift = tuple(float(v) for v in np.asarray(translation_mm, float).reshape(3))
         turn = tuple(float(v) for v in np.asarray(rotation_deg, float).reshape(3))
         matrix = rigid.nudge_overlay(current.matrix, translation_mm=shift, rotation_deg=turn,
@@ -336,8 +452,10 @@ class RegistrationSession:
             self.fail(None, "landmarks: " + "; ".join(result.warnings)
                       + "; the previous mapping is kept")
             return None
+        pairs = tuple((lps_tuple(b), lps_tuple(f)) for b, f in zip(base, follow, strict=True))
+        where = replace(self._provenance(), pairs=pairs, residual_mm=result.residual_mm)
         proposal = Proposal(result.matrix, "landmarks", result.quality, result.residual_mm,
-                            result.warnings, 0, result)
+                            result.warnings, 0, result, where)
         self._set_proposal(proposal)
         return proposal
 
@@ -390,77 +508,6 @@ class RegistrationSession:
         return self._overlay.volumes
 
 
-# --- stores -----------------------------------------------------------------------------------
-def utc_now() -> str:
-    """Now in UTC as ISO 8601 text (seconds)."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-
-
-class MemoryRegistrationStore:
-    """Decisions kept in a list (tests, in-memory sources). When ``source`` has
-    ``set_registration(subject, baseline_uid, followup_uid, matrix)`` (InMemorySource), an
-    accepted matrix is handed to it, so a case opened again links through it."""
-
-    def __init__(self, user: str = "reader", source: object | None = None) -> None:
-        self.user, self.source = user, source
-        self.decisions: list[Decision] = []
-
-    def decide(self, subject: str, baseline: SeriesChoice, followup: SeriesChoice,
-               proposal: Proposal, accept: bool, reason: str) -> Decision:
-        decision = Decision(accept, proposal.matrix.copy(), proposal.method, self.user,
-                            utc_now(), len(self.decisions) + 1)
-        self.decisions.append(decision)
-        setter = getattr(self.source, "set_registration", None)
-        if accept and callable(setter):
-            setter(subject, baseline.series_uid, followup.series_uid, decision.matrix)
-        return decision
-
-
-class WorkspaceRegistrationStore:
-    """Decisions in the trial workspace: one ``add_registration`` (the proposal) and one
-    ``decide_registration`` (accepted/rejected, by the actor, now) in a single transaction.
-    ``series_id(choice)`` turns a SeriesChoice into the workspace series id."""
-
-    def __init__(self, ws: Any, actor: Any,
-                 series_id: Callable[[SeriesChoice], int | None]) -> None:
-        self.ws, self.actor, self.series_id = ws, actor, series_id
-
-    def decide(self, subject: str, baseline: SeriesChoice, followup: SeriesChoice,
-               proposal: Proposal, accept: bool, reason: str) -> Decision:
-        ids = (self.series_id(baseline), self.series_id(followup))
-        if ids[0] is None or ids[1] is None:
-            raise InputError(f"registration: {subject}: the series are not in the workspace")
-        metric = proposal.metric if proposal.metric is not None and np.isfinite(
-            proposal.metric) else None
-        with self.ws.transaction():
-            record = self.ws.add_registration(self.actor, ids[0], ids[1],
-                                              proposal.matrix.tolist(), metric=metric,
-                                              quality=proposal.quality, method=proposal.method)
-            record = self.ws.decide_registration(self.actor, record.id, accept, reason)
-        return Decision(accept, np.asarray(record.matrix, dtype=np.float64), record.method,
-                        record.accepted_by or self.actor.user, record.accepted_at or utc_now(),
-                        record.id)
-
-
-def store_for(source: object) -> RegistrationStore:
-    """The store matching a ReadingSource: the workspace behind a WorkspaceSource (decisions
-    by its actor), else an in-memory store handing accepted matrices back to the source."""
-    ws, actor = getattr(source, "ws", None), getattr(source, "actor", None)
-    if ws is not None and actor is not None:
-        return WorkspaceRegistrationStore(ws, actor, lambda c: _workspace_series_id(source, c))
-    user = getattr(actor, "user", None) or "reader"
-    return MemoryRegistrationStore(user, source)
-
-
-def _workspace_series_id(source: object, choice: SeriesChoice) -> int | None:
-    """The workspace id of a series listed by a WorkspaceSource (its ``ref`` is resolved by
-    the source when it lists the series)."""
-    files = getattr(source, "_files", {})
-    if choice.ref in files:
-        return int(files[choice.ref][0])
-    return None
-
-
 def describe(proposal: Proposal) -> str:
     """One line for the toolbar: method, quality, metric and nudges."""
     parts = [proposal.method, proposal.quality]
@@ -479,12 +526,17 @@ __all__ = [
     "NUDGE_MM",
     "Decision",
     "LandmarkPair",
+    "LevelStore",
+    "MemoryLevelStore",
     "MemoryRegistrationStore",
+    "PointPair",
     "Proposal",
+    "Provenance",
     "RegistrationJob",
     "RegistrationSession",
     "RegistrationStore",
     "WorkspaceRegistrationStore",
     "describe",
+    "level_store_for",
     "store_for",
 ]

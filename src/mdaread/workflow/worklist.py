@@ -47,11 +47,17 @@ class SeriesChoice:
 
 @dataclass(frozen=True)
 class Landmark:
-    """A known vertebral level: its name (T5 … L5) and its centre in that timepoint's LPS mm."""
+    """A known vertebral level: its name (T5 … L5) and its centre in that timepoint's LPS mm.
+
+    ``kind`` says where it comes from: ``label`` (placed by the reader on the series
+    ``series_uid``, whose LPS mm the centre is in), ``lesion`` (the centre of a lesion's
+    measurement), ``""`` otherwise (e.g. the sample trial's truth)."""
 
     level: str
     center: tuple[float, float, float]
     treated: bool = False
+    kind: str = ""
+    series_uid: str = ""
 
 
 class ReadingSource(Protocol):

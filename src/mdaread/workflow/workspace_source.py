@@ -16,7 +16,12 @@ from mdaread.errors import InputError
 from mdaread.io import load_series
 from mdaread.model import SeriesCandidate, Volume
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
-from mdaread.storage import Actor, SeriesFileRecord, WorkspaceRepository
+from mdaread.storage import (
+    Actor,
+    RegistrationRecord,
+    SeriesFileRecord,
+    WorkspaceRepository,
+)
 from mdaread.storage.files import check_files
 from mdaread.workflow.worklist import Landmark, SeriesChoice, WorklistEntry, timepoint_rank
 from mdaread.workflow.workspace_service import workspace_status
@@ -86,27 +91,74 @@ class WorkspaceSource:
                            cancel=cancel)
 
     def landmarks(self, subject: str, timepoint: str) -> list[Landmark]:
-        """Lesion levels at the centres of their measurements at this timepoint (LPS mm), then
-        any extra landmarks given for it."""
+        """The reader's level labels on this timepoint's series (kind ``label``), then lesion
+        levels at the centres of their measurements at this timepoint (kind ``lesion``), then
+        any extra landmarks given for it; centres in LPS mm. A level is ``treated`` when a
+        treated index lesion of the subject lies at it."""
         extra = list(self.extra_landmarks.get((subject, timepoint), []))
         tp = self.ws.find_timepoint(subject, timepoint)
         if tp is None:
             return extra
         lesions = {lesion.lesion_id: lesion for lesion in self.ws.list_lesions(subject)}
-        out: list[Landmark] = []
+        treated = {lesion.level for lesion in lesions.values() if lesion.treated_index}
+        out = self._labels(subject, tp.id, treated)
         for read in self.ws.list_reads(subject=subject, timepoint_id=tp.id, current_only=True):
             for m in self.ws.list_measurements(read.id):
                 lesion = lesions.get(m.lesion_id)
                 if lesion is None or not m.endpoints:
                     continue
                 center = np.mean(np.asarray(m.endpoints, dtype=np.float64), axis=0)
-                out.append(Landmark(lesion.level, (float(center[0]), float(center[1]),
-                                                   float(center[2])), lesion.treated_index))
+                out.append(Landmark(lesion.level, _point(center), lesion.treated_index,
+                                    kind="lesion", series_uid=m.series_uid))
         return out + extra
+
+    def level_labels(self, subject: str, timepoint: str) -> list[Landmark]:
+        """Only the reader's level labels on this timepoint's series (see ``landmarks``)."""
+        tp = self.ws.find_timepoint(subject, timepoint)
+        if tp is None:
+            return []
+        treated = {lesion.level for lesion in self.ws.list_lesions(subject)
+                   if lesion.treated_index}
+        return self._labels(subject, tp.id, treated)
+
+    def _labels(self, subject: str, timepoint_id: int, treated: set[str]) -> list[Landmark]:
+        uids = {s.id: s.series_uid for s in self.ws.list_series(subject, timepoint_id)}
+        return [Landmark(r.level, _point(r.center), r.level in treated, kind="label",
+                         series_uid=uids[r.series_id])
+                for r in self.ws.list_level_labels(subject=subject) if r.series_id in uids]
+
+    def label_level(self, subject: str, timepoint: str, series: SeriesChoice, level: str,
+                    center: npt.ArrayLike, reason: str = "") -> Landmark:
+        """Store "this is ``level``" at ``center`` (LPS mm of ``series``) as this source's
+        actor; a label of that level on the series is replaced (audited)."""
+        point = _point(np.asarray(center, dtype=np.float64).reshape(3))
+        record = self.ws.set_level_label(self.actor, self._series_id(series), level, point,
+                                         reason)
+        treated = {lesion.level for lesion in self.ws.list_lesions(subject)
+                   if lesion.treated_index}
+        return Landmark(record.level, _point(record.center), record.level in treated,
+                        kind="label", series_uid=series.series_uid)
+
+    def remove_level_label(self, subject: str, timepoint: str, series: SeriesChoice,
+                           level: str, reason: str = "") -> None:
+        """Remove the label of ``level`` on ``series`` (audited); WorkspaceError when none."""
+        self.ws.remove_level_label(self.actor, self._series_id(series), level, reason)
+
+    def _series_id(self, series: SeriesChoice) -> int:
+        if series.ref not in self._files:
+            raise InputError(f"{series.ref}: unknown series (list the timepoint's series first)")
+        return self._files[series.ref][0]
 
     def registration(self, subject: str, baseline: SeriesChoice,
                      followup: SeriesChoice) -> npt.NDArray[np.float64] | None:
         """The latest accepted registration of this pair (baseline LPS → follow-up LPS)."""
+        record = self.registration_record(subject, baseline, followup)
+        return None if record is None else np.asarray(record.matrix, dtype=np.float64)
+
+    def registration_record(self, subject: str, baseline: SeriesChoice,
+                            followup: SeriesChoice) -> RegistrationRecord | None:
+        """The latest accepted registration of this pair as stored: matrix, who, when, and
+        where it was computed (region, level, landmark pairs)."""
         ids = [self._files[c.ref][0] for c in (baseline, followup) if c.ref in self._files]
         if len(ids) != 2:
             return None
@@ -114,5 +166,9 @@ class WorkspaceSource:
                     if r.status == "accepted"]
         if not accepted:
             return None
-        latest = max(accepted, key=lambda r: (r.accepted_at or "", r.id))
-        return np.asarray(latest.matrix, dtype=np.float64)
+        return max(accepted, key=lambda r: (r.accepted_at or "", r.id))
+
+
+def _point(values: npt.ArrayLike) -> tuple[float, float, float]:
+    x, y, z = (float(v) for v in np.asarray(values, dtype=np.float64).reshape(3))
+    return (x, y, z)
