@@ -200,7 +200,10 @@ def test_centre_radius_and_key_card(qtbot, window) -> None:
     w, controller = window
     controller.set_mode("checkerboard")
     w.session.set_cursor("baseline", (0.0, 0.0, 20.0))
-    qtbot.mouseClick(controller.centre_button, Qt.MouseButton.LeftButton)
+    box = controller.level_box  # "Cursor", the combo's last entry, centres on the cursor
+    assert box.currentText() == "L2 (treated)" and box.itemText(box.count() - 1) == "Cursor"
+    box.setCurrentIndex(box.count() - 1)
+    box.activated.emit(box.count() - 1)
     np.testing.assert_allclose(controller.session.center, w.session.sides["baseline"].cursor)
     wide = controller.overlays["axial"].shown.shape
     controller.radius_box.setValue(20)

@@ -6,6 +6,10 @@ MainWindow through its extension points only: ``registration_toolbar`` takes the
 each view's ``on_point`` callback is wrapped to collect landmark clicks. Accepting sets the
 reading session's matrix, so linked navigation follows it.
 
+The region is centred on a vertebral level picked in the Level combo (the baseline's labels and
+lesion levels, treated first; "Cursor" = the baseline cursor); "Label" stores "this is L1" at
+the cursor of the side clicked last (labels go to the workspace and update the combo).
+
 Keys (window-wide): Ctrl+Shift+R register, Ctrl+Shift+F refine, Ctrl+Return accept,
 Ctrl+Backspace reject, O next overlay mode, M landmark mode; nudges move the overlaid follow-up
 in baseline LPS axes about the region centre, 1 mm / 1° per press: Alt+←/→ along x (right/left),
@@ -34,6 +38,7 @@ from PyQt6.QtWidgets import (
 from mdaread.errors import MdareadError
 from mdaread.ui import loader, theme
 from mdaread.ui.main_window import MainWindow
+from mdaread.ui.registration_levels import LevelControls
 from mdaread.ui.registration_overlay import MODES, BaselineOverlay, LandmarkMarkers
 from mdaread.workflow.reading import SIDES
 from mdaread.workflow.registration_session import (
@@ -89,6 +94,7 @@ class RegistrationController:
     def __init__(self, window: MainWindow, session: RegistrationSession) -> None:
         self.window, self.session = window, session
         self.job: loader.Job | None = None
+        self.active_side = "baseline"  # the side clicked last: "Label" labels its cursor
         self.overlays = {plane: BaselineOverlay(session, view)
                          for plane, view in window.panels["baseline"].views.items()}
         self.markers = [LandmarkMarkers(session, side, view)
@@ -139,9 +145,8 @@ class RegistrationController:
         self.reject_button = self._button(
             "Reject", "Reject the proposal; the previous mapping stays (Ctrl+Backspace)",
             self.reject)
-        self.centre_button = self._button(
-            "Centre here", "Register around the baseline cursor instead of the treated "
-            "vertebra", self.centre_on_cursor)
+        self.levels = LevelControls(self)
+        self.level_box, self.label_button = self.levels.box, self.levels.button
         self.radius_box = QSpinBox()
         self.radius_box.setRange(15, 100)
         self.radius_box.setSuffix(" mm")
@@ -156,7 +161,7 @@ class RegistrationController:
             "on the follow-up; 3 pairs or more, then Fit", self._landmark_mode, checkable=True)
         self.fit_button = self._button("Fit", "Propose the rigid fit of the landmark pairs",
                                        self.fit_landmarks)
-        self.undo_button = self._button("Undo pair", "Remove the last landmark pair",
+        self.undo_button = self._button("Undo", "Remove the last landmark pair",
                                         self.session.remove_last_landmark)
         bar.addSeparator()
         bar.addWidget(QLabel(" Overlay: "))
@@ -165,11 +170,10 @@ class RegistrationController:
         self.mode_box.setToolTip("The follow-up resampled over the baseline views (O)")
         self.mode_box.currentIndexChanged.connect(lambda i: self.set_mode(MODES[i]))
         bar.addWidget(self.mode_box)
-        bar.addWidget(QLabel(" Opacity "))
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setValue(50)
-        self.opacity_slider.setMaximumWidth(110)
+        self.opacity_slider.setMaximumWidth(100)
         self.opacity_slider.setToolTip("Blend opacity of the follow-up")
         self.opacity_slider.valueChanged.connect(lambda v: self.set_opacity(v / 100.0))
         bar.addWidget(self.opacity_slider)
@@ -231,6 +235,7 @@ class RegistrationController:
                 def on_point(plane: str, world: object, side: str = side,
                              original: Callable[..., None] = original) -> None:
                     held = QGuiApplication.mouseButtons() & Qt.MouseButton.LeftButton
+                    self.active_side = side
                     if self.landmarks_button.isChecked() and not held:
                         self.session.add_landmark(side, np.asarray(world, dtype=float))
                     original(plane, world)
