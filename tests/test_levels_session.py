@@ -15,6 +15,7 @@ from mdaread.workflow.registration_session import (
     MemoryRegistrationStore,
     RegistrationSession,
 )
+from mdaread.workflow.worklist import InMemorySource, Landmark
 from test_regsession_session import CENTRE, TRUTH, make_pair, make_source, open_case
 
 L1_CENTRE = np.array([0.0, 0.0, 32.0])  # one vertebra above the phantom's treated L2
@@ -150,3 +151,14 @@ def test_landmark_pairs_are_kept_and_shown_again_when_the_pair_reopens(case) -> 
     np.testing.assert_allclose(again_follow, rigid.apply(TRUTH, base))
     assert again.level == "L2" and again.proposal is None
     np.testing.assert_allclose(again.reading.registration, proposal.matrix)
+
+
+def test_a_treated_lesion_without_a_level_name_still_centres_the_region(pair) -> None:
+    source = InMemorySource("unnamed level")
+    source.add("MDA-050", "baseline", [pair[0]],
+               landmarks=[Landmark("", (3.0, 4.0, 5.0), treated=True, kind="lesion")])
+    source.add("MDA-050", "3m", [pair[1]])
+    session = RegistrationSession(ReadingSession(source), MemoryRegistrationStore())
+    open_case(session.reading)
+    assert session.levels() == [] and session.level is None
+    np.testing.assert_allclose(session.center, (3.0, 4.0, 5.0))

@@ -174,10 +174,12 @@ class RegistrationSession:
         cursor move), else the grid centre."""
         if self._center is not None:
             return self._center
-        treated = [lm for lm in self.levels() if lm.treated]
+        state = self.reading.sides["baseline"]
+        # a treated lesion whose level is not named yet still marks the vertebra
+        treated = [lm for lm in self.levels() if lm.treated] or [
+            lm for lm in state.landmarks if lm.treated and lm.kind != "label"]
         if treated:
             return np.asarray(treated[0].center, dtype=np.float64)
-        state = self.reading.sides["baseline"]
         if state.cursor is not None:
             self._center = np.asarray(state.cursor, dtype=np.float64).copy()
             return self._center
