@@ -13,10 +13,11 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
    :mod:`.search`), from the initial transform and from the alignment of the two volumes'
    centres: up to 3 distinct candidates, each polished on a 3 mm grid.
 4. Mattes mutual information, regular-step gradient descent with scales from physical shift:
-   each candidate at 6 then 3 mm. Candidates are ranked by mutual information × overlap in a
-   ball of twice the radius (the wider context tells adjacent vertebrae apart); the best is
-   refined over a wider ball (1.5× the radius at 1.5 mm for CT↔CT, 2× at 2.5 mm with MR) whose
-   mask thins out beyond the radius, so that the neighbouring vertebrae count less.
+   each candidate at 6 then 3 mm (:mod:`.optimise`). Candidates are ranked by mutual
+   information × overlap in a ball of twice the radius (the wider context tells adjacent
+   vertebrae apart); the best is refined over a wider ball whose mask thins out beyond the
+   radius, so that the neighbouring vertebrae count less — on the native grids for a
+   thin-slice baseline, on an isotropic grid otherwise (:mod:`.final`).
 5. A quality call from the overlap of the region after mapping and from the sharpness of the
    optimum (normalised MI at the result vs. at ±3 mm shifts) — see :mod:`.quality`.
 """
@@ -24,61 +25,35 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import SimpleITK as sitk
 
-from mdaread.errors import Cancelled, RegistrationError
+from mdaread.errors import RegistrationError
 from mdaread.geometry import rigid
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.model.volume import Volume
+from mdaread.registration import final
+from mdaread.registration import optimise as opt
 from mdaread.registration import region as rg
 from mdaread.registration import search as search_mod
-from mdaread.registration.convert import to_matrix, to_transform
 from mdaread.registration.quality import assess
 from mdaread.registration.result import RegistrationResult
 
 FloatArray = npt.NDArray[np.float64]
 
-BINS = 32
 MAX_RADIUS_MM = 100.0  # the GUI offers 15–100 mm; beyond, the context grid needs gigabytes
 COARSE_MM = 6.0
 # (shrink factor, smoothing sigma in mm, sampled fraction of the ball) per resolution level
 LEVELS_CANDIDATE = ((4, 3.0, 1.0), (2, 1.5, 0.5))  # 6 mm then 3 mm, for every candidate
-LEVELS_FINAL = ((1, 0.0, 0.1),)  # 1.5 mm: only when the wide final level cannot run
 # regular-step gradient descent per stage: (first step ≈ mm, smallest step, relaxation)
 STEPS_CANDIDATE = (2.0, 0.01, 0.5)
-STEPS_FINAL = (0.5, 0.001, 0.7)  # starts close: small, slowly shrinking steps
 PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
 # Across modalities the wide-context MI separates adjacent vertebrae poorly (CT↔STIR on the sample
 # trial preferred the next vertebra by > 10 %), so the scanner frame weighs more there.
 PRIOR_CROSS_MODALITY = 0.25
 AMBIGUITY = 0.10  # a distant fit scoring within 10 % of the best is "almost as good"
-SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
-# The final level runs over a wider, tapered ball (see _refine_wide):
-# (radius factor, grid spacing in mm, sampled fraction) for CT↔CT and for pairs with MR. MR
-# slices are ~3–5 mm apart: a finer grid adds cost, not information; the thick slices leave
-# few edges in the 40 mm ball, so MR needs more context than CT.
-WIDE_CT: tuple[float, float | None, float] = (1.5, None, 0.05)  # None: the region's spacing
-WIDE_MR: tuple[float, float | None, float] = (2.0, 2.5, 0.3)
-WIDE_BINS = 64
-WIDE_FLOOR = 0.3  # sampling density at the wide ball's edge relative to the inner ball
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """One fine registration from one starting candidate."""
-
-    matrix: FloatArray
-    metric: float
-    iterations: int
-    stop: str
-    converged: bool
-    moving: rg.RegionImage
-
-
 def register_rigid(
     fixed: Volume,
     moving: Volume,
@@ -134,8 +109,8 @@ def register_rigid(
         fits = _rank_by_context(fixed, moving, center, radius_mm, fits, anchors, search,
                                 warnings)
     progress(0.75, "registering (full resolution)")
-    best = _refine_wide(fixed, moving, (fixed_r.image, fixed_mask), fits[0], center,
-                        radius_mm, max_iterations, cancel)
+    best = final.refine_wide(fixed, moving, (fixed_r.image, fixed_mask), fits[0], center,
+                             radius_mm, max_iterations, cancel)
     progress(0.95, "checking the result")
     verdict = assess(fixed_r.image, fixed_mask, best.moving.image, best.moving.mask,
                      best.matrix, center)
@@ -160,10 +135,10 @@ def register_rigid(
 
 def _candidate_fits(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume,
                     center: FloatArray, radius: float, starts: list[FloatArray], spacing: float,
-                    max_iterations: int, progress: Progress, cancel: Cancel) -> list[_Fit]:
+                    max_iterations: int, progress: Progress, cancel: Cancel) -> list[opt.Fit]:
     """The 6 + 3 mm registration from every start; starts whose region misses the follow-up are
     dropped (RegistrationError only when none is left)."""
-    fits: list[_Fit] = []
+    fits: list[opt.Fit] = []
     for n, candidate in enumerate(starts):
         check_cancel(cancel)
         progress(0.2 + 0.4 * n / len(starts), f"registering ({n + 1} of {len(starts)})")
@@ -285,23 +260,9 @@ def _ball(n: int, spacing: float, radius: float) -> npt.NDArray[np.bool_]:
     return np.asarray(x**2 + y**2 + z**2 <= radius**2)
 
 
-def _method(fixed_mask: sitk.Image, moving_mask: sitk.Image,
-            bins: int = BINS) -> sitk.ImageRegistrationMethod:
-    reg = sitk.ImageRegistrationMethod()
-    reg.SetMetricAsMattesMutualInformation(numberOfHistogramBins=bins)
-    reg.SetMetricFixedMask(fixed_mask)
-    reg.SetMetricMovingMask(moving_mask)
-    reg.SetInterpolator(sitk.sitkLinear)
-    # gradients at the sample points only: cheaper than filtering whole images at every level
-    reg.MetricUseFixedImageGradientFilterOff()
-    reg.MetricUseMovingImageGradientFilterOff()
-    reg.SetNumberOfThreads(rg.THREADS)
-    return reg
-
-
 def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: float,
-                     fits: list[_Fit], anchors: list[FloatArray], search: float,
-                     warnings: list[str]) -> list[_Fit]:
+                     fits: list[opt.Fit], anchors: list[FloatArray], search: float,
+                     warnings: list[str]) -> list[opt.Fit]:
     """Candidates best first, by mutual information × overlap in a ball of twice the radius at
     3 mm, times a mild prior for staying near the starting positions (``anchors``: where the
     seeds put the centre): −PRIOR at a distance of ``search``. Adjacent vertebrae look alike
@@ -338,106 +299,12 @@ def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: 
 
 def _fine(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume, center: FloatArray,
           radius: float, start: FloatArray, spacing: float, max_iterations: int,
-          cancel: Cancel) -> _Fit:
+          cancel: Cancel) -> opt.Fit:
     """Cut the follow-up around the candidate and optimise from it."""
     moving_r = rg.region_image(moving, center, radius + 10.0, spacing,
                                kind=rg.modality_kind(moving), mask_cement=True, matrix=start,
                                role="follow-up")
     if moving_r.inside_fraction < 0.05:
         raise RegistrationError("the registration region lies outside the follow-up volume")
-    return _run(fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel,
-                LEVELS_CANDIDATE, STEPS_CANDIDATE)
-
-
-def _refine(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: _Fit, center: FloatArray,
-            max_iterations: int, cancel: Cancel) -> _Fit:
-    """The full-resolution level, from the best half-resolution fit."""
-    final = _run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations, cancel,
-                 LEVELS_FINAL, STEPS_FINAL)
-    return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
-                final.converged and fit.converged, fit.moving)
-
-
-def _refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, sitk.Image],
-                 fit: _Fit, center: FloatArray, radius: float, max_iterations: int,
-                 cancel: Cancel) -> _Fit:
-    """The final level, over a ball of 1.5 (CT↔CT) or 2 (with MR) × ``radius`` mm. In the 40 mm
-    ball alone the optimum settles off the truth (sample trial, median: 0.13 mm CT↔CT, 0.6 mm
-    with thick-slice MR); the wider ball holds parts of the neighbouring vertebrae too. They may
-    have moved differently, so they count less: the mask thins out from ``radius`` to the wide
-    edge (WIDE_FLOOR). Falls back to :func:`_refine`'s region when the
-    wide region cannot be cut (e.g. it lies mostly outside the baseline): ``fixed_small`` is
-    the baseline region image and metric mask for that."""
-    with_mr = "MR" in (rg.modality_kind(fixed), rg.modality_kind(moving))
-    factor, wide_spacing, fraction = WIDE_MR if with_mr else WIDE_CT
-    spacing = wide_spacing or fit.moving.image.GetSpacing()[0]
-    wide = factor * radius
-    try:
-        fixed_r, _ = _fixed_region(fixed, center, wide, spacing)
-        moving_r = rg.region_image(moving, center, wide + 10.0, spacing,
-                                   kind=rg.modality_kind(moving), mask_cement=True,
-                                   matrix=fit.matrix, role="follow-up")
-    except RegistrationError:
-        return _refine(*fixed_small, fit, center, max_iterations, cancel)
-    taper = rg.tapered_ball_mask(fixed_r.image, center, radius, wide, WIDE_FLOOR, SEED)
-    final = _run(fixed_r.image, sitk.And(taper, fixed_r.mask), moving_r, center, fit.matrix,
-                 max_iterations, cancel, ((1, 0.0, fraction),), STEPS_FINAL, bins=WIDE_BINS)
-    return _Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
-                final.converged and fit.converged, fit.moving)
-
-
-def _run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
-         center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
-         levels: tuple[tuple[int, float, float], ...],
-         steps: tuple[float, float, float], bins: int = BINS) -> _Fit:
-    matrix, metric, iterations, stop, converged = _optimise(
-        fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, levels, steps,
-        bins)
-    if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
-        raise RegistrationError("the registration produced no valid metric (no overlap between "
-                                "the images in the region?)")
-    return _Fit(matrix, metric, iterations, stop, converged, moving_r)
-
-
-def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
-              center: FloatArray, init: FloatArray, max_iterations: int,
-              cancel: Cancel, levels: tuple[tuple[int, float, float], ...],
-              steps: tuple[float, float, float],
-              bins: int = BINS) -> tuple[FloatArray, float, int, str, bool]:
-    reg = _method(fixed_mask, moving_r.mask, bins)
-    reg.SetMetricSamplingStrategy(reg.RANDOM)
-    reg.SetMetricSamplingPercentagePerLevel([lv[2] for lv in levels], seed=SEED)
-    reg.SetShrinkFactorsPerLevel([lv[0] for lv in levels])
-    reg.SetSmoothingSigmasPerLevel([lv[1] for lv in levels])
-    reg.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
-    reg.SetOptimizerAsRegularStepGradientDescent(
-        learningRate=steps[0], minStep=steps[1], numberOfIterations=max_iterations,
-        relaxationFactor=steps[2], gradientMagnitudeTolerance=1e-8)
-    reg.SetOptimizerScalesFromPhysicalShift()
-    transform = to_transform(init, center)
-    reg.SetInitialTransform(transform, inPlace=True)
-    state = {"iterations": 0, "level_iterations": 0, "cancelled": False}
-
-    def on_iteration() -> None:
-        state["iterations"] += 1
-        state["level_iterations"] = reg.GetOptimizerIteration() + 1
-        if cancel():
-            state["cancelled"] = True
-            reg.StopRegistration()
-
-    reg.AddCommand(sitk.sitkIterationEvent, on_iteration)
-    try:
-        reg.Execute(fixed_img, moving_r.image)
-    except RuntimeError as exc:
-        raise RegistrationError(f"registration failed: {_first_line(exc)}") from exc
-    if state["cancelled"]:
-        raise Cancelled("registration cancelled by the user")
-    stop = reg.GetOptimizerStopConditionDescription()
-    converged = state["level_iterations"] < max_iterations
-    return (to_matrix(transform), float(reg.GetMetricValue()), int(state["iterations"]), stop,
-            converged)
-
-
-def _first_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+    return opt.run(fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel,
+                   LEVELS_CANDIDATE, STEPS_CANDIDATE)

@@ -187,41 +187,67 @@ def region_image(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
     return RegionImage(image, mask, fraction)
 
 
-def sphere_mask(reference: sitk.Image, center_mm: npt.ArrayLike, radius_mm: float) -> sitk.Image:
-    """uint8 mask on ``reference`` (LPS-aligned) of the ball of ``radius_mm`` around the centre."""
+def native_region(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float, *,
+                  kind: str, mask_cement: bool = False, matrix: npt.ArrayLike | None = None,
+                  role: str = "image") -> RegionImage:
+    """Like :func:`region_image` but on ``volume``'s own grid: cut to the cube, values prepared,
+    no smoothing and no resampling. For a thin-slice baseline the final level samples the
+    metric here, at full resolution; a resampled grid would blur the edges that fix the last
+    tenths of a millimetre. Raises RegistrationError (naming ``role``) when the cube misses."""
+    center = np.asarray(center_mm, dtype=np.float64).reshape(3)
+    if matrix is not None:
+        center = rigid.apply(matrix, center)
+    sub = crop(volume, center, half_size_mm)
+    if sub is None or min(sub.shape) < 2:
+        raise RegistrationError(
+            f"the registration region (centre {fmt_point(center)} mm, half-size "
+            f"{half_size_mm:.0f} mm) lies outside the {role} volume"
+        )
+    image, mask = _prepare(sub, kind, mask_cement)
+    cube_mm3 = (2.0 * half_size_mm) ** 3
+    inside = float(np.prod(np.asarray(sub.shape) * np.asarray(sub.spacing[::-1]))) / cube_mm3
+    return RegionImage(image, mask, min(1.0, inside))
+
+
+def distance_from(reference: sitk.Image, center_mm: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """Distance in mm from ``center_mm`` (LPS) of every voxel of ``reference``, ``[k, j, i]``.
+    Any grid direction (native oblique grids included); float32, built from three 1-D axes."""
     size = reference.GetSize()
-    origin = np.asarray(reference.GetOrigin())
-    spacing = np.asarray(reference.GetSpacing())
-    axes = [origin[a] + spacing[a] * np.arange(size[a]) - float(np.asarray(center_mm)[a])
-            for a in range(3)]
-    z, y, x = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
-    ball = (x**2 + y**2 + z**2 <= radius_mm**2).astype(np.uint8)
-    mask = sitk.GetImageFromArray(ball)
+    steps = (np.asarray(reference.GetDirection(), dtype=np.float64).reshape(3, 3)
+             * np.asarray(reference.GetSpacing(), dtype=np.float64)).astype(np.float32)
+    offset = (np.asarray(reference.GetOrigin(), dtype=np.float64)
+              - np.asarray(center_mm, dtype=np.float64).reshape(3)).astype(np.float32)
+    along_i = np.arange(size[0], dtype=np.float32)[:, None] * steps[:, 0]
+    along_j = np.arange(size[1], dtype=np.float32)[:, None] * steps[:, 1]
+    along_k = np.arange(size[2], dtype=np.float32)[:, None] * steps[:, 2] + offset
+    points = along_k[:, None, None, :] + along_j[None, :, None, :] + along_i[None, None, :, :]
+    return np.asarray(np.sqrt(np.einsum("kjix,kjix->kji", points, points)), dtype=np.float32)
+
+
+def _mask_like(reference: sitk.Image, values: npt.NDArray[np.bool_]) -> sitk.Image:
+    mask = sitk.GetImageFromArray(values.astype(np.uint8))
     mask.CopyInformation(reference)
     return mask
+
+
+def sphere_mask(reference: sitk.Image, center_mm: npt.ArrayLike, radius_mm: float) -> sitk.Image:
+    """uint8 mask on ``reference`` of the ball of ``radius_mm`` around the centre (LPS mm)."""
+    return _mask_like(reference, distance_from(reference, center_mm) <= radius_mm)
 
 
 def tapered_ball_mask(reference: sitk.Image, center_mm: npt.ArrayLike, inner_mm: float,
                       outer_mm: float, floor: float, seed: int) -> sitk.Image:
-    """uint8 mask on ``reference`` (LPS-aligned): every voxel within ``inner_mm`` of the centre,
-    and voxels out to ``outer_mm`` kept at random with a probability falling linearly from 1 to
-    ``floor``. Mattes MI samples the mask uniformly, so the shell (the neighbouring vertebrae)
-    counts ``floor``…1 times as much per mm³ as the inner ball: a weighted region with a binary
-    mask. ``seed`` fixes the draw (the same pair gives the same answer)."""
-    size = reference.GetSize()
-    origin = np.asarray(reference.GetOrigin())
-    spacing = np.asarray(reference.GetSpacing())
-    c = np.asarray(center_mm, dtype=np.float64).reshape(3)
-    axes = [origin[a] + spacing[a] * np.arange(size[a]) - c[a] for a in range(3)]
-    z, y, x = np.meshgrid(axes[2], axes[1], axes[0], indexing="ij")
-    distance = np.sqrt(x**2 + y**2 + z**2)
+    """uint8 mask on ``reference`` (any grid direction): every voxel within ``inner_mm`` of the
+    centre, and voxels out to ``outer_mm`` kept at random with a probability falling linearly
+    from 1 to ``floor``. Mattes MI samples the mask uniformly, so the shell (the neighbouring
+    vertebrae) counts ``floor``…1 times as much per mm³ as the inner ball: a weighted region
+    with a binary mask. ``seed`` fixes the draw (the same pair gives the same answer)."""
+    distance = distance_from(reference, center_mm)
     span = max(outer_mm - inner_mm, 1e-6)
     keep = np.clip(1.0 - (1.0 - floor) * (distance - inner_mm) / span, floor, 1.0)
     keep[distance > outer_mm] = 0.0
-    drawn = np.random.default_rng(seed).random(distance.shape) < keep
-    mask = sitk.GetImageFromArray(drawn.astype(np.uint8))
-    mask.CopyInformation(reference)
-    return mask
+    drawn = np.random.default_rng(seed).random(distance.shape, dtype=np.float32) < keep
+    return _mask_like(reference, drawn)
 
 
 def fmt_point(point: FloatArray) -> str:
