@@ -34,7 +34,7 @@ from mdaread.registration import region as rg
 FloatArray = npt.NDArray[np.float64]
 
 NATIVE_MAX_SPACING_MM = 1.5
-STEPS = (0.5, 0.001, 0.7)  # starts close: small, slowly shrinking steps
+STEPS = (0.3, 0.002, 0.7)  # starts within ~0.5 mm of the optimum: small, slowly shrinking steps
 FLOOR = 0.3  # sampling density at the wide ball's edge relative to the inner ball
 BINS = 64
 REGULAR_NATIVE = True  # regular sampling on native grids (see optimise.run)
@@ -84,7 +84,7 @@ def refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, si
     final = opt.run(fixed_img, fixed_mask, moving_r, center, fit.matrix, max_iterations,
                     cancel, ((1, 0.0, fraction),), STEPS, bins=BINS,
                     regular=REGULAR_NATIVE and plan_for(fixed, moving).native)
-    return _chain(fit, final)
+    return opt.chain(fit, final)
 
 
 def refine_small(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: opt.Fit,
@@ -92,12 +92,7 @@ def refine_small(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: opt.Fit,
     """The full-resolution level over the candidates' own region (the 40 mm ball)."""
     final = opt.run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations,
                     cancel, SMALL_LEVELS, STEPS)
-    return _chain(fit, final)
-
-
-def _chain(fit: opt.Fit, final: opt.Fit) -> opt.Fit:
-    return opt.Fit(final.matrix, final.metric, fit.iterations + final.iterations, final.stop,
-                   final.converged and fit.converged, final.moving)
+    return opt.chain(fit, final)
 
 
 def _wide_regions(plan: Plan, fixed: Volume, moving: Volume, fit: opt.Fit, center: FloatArray,

@@ -46,7 +46,8 @@ FloatArray = npt.NDArray[np.float64]
 MAX_RADIUS_MM = 100.0  # the GUI offers 15–100 mm; beyond, the context grid needs gigabytes
 COARSE_MM = 6.0
 # (shrink factor, smoothing sigma in mm, sampled fraction of the ball) per resolution level
-LEVELS_CANDIDATE = ((4, 3.0, 1.0), (2, 1.5, 0.5))  # 6 mm then 3 mm, for every candidate
+LEVELS_CANDIDATE = ((4, 3.0, 1.0),)  # 6 mm, for every candidate
+LEVELS_WINNER = ((2, 1.5, 0.5),)  # then 3 mm, for the best-ranked candidate only
 # regular-step gradient descent per stage: (first step ≈ mm, smallest step, relaxation)
 STEPS_CANDIDATE = (2.0, 0.01, 0.5)
 PRIOR = 0.05  # candidate score penalty for moving the centre by the whole search range
@@ -108,8 +109,12 @@ def register_rigid(
         anchors = [rigid.apply(m, center) for m in _seeds(fixed, moving, center, init)]
         fits = _rank_by_context(fixed, moving, center, radius_mm, fits, anchors, search,
                                 warnings)
+    progress(0.7, "registering (3 mm)")
+    winner = opt.chain(fits[0], opt.run(fixed_r.image, fixed_mask, fits[0].moving, center,
+                                     fits[0].matrix, max_iterations, cancel, LEVELS_WINNER,
+                                     STEPS_CANDIDATE))
     progress(0.75, "registering (full resolution)")
-    best = final.refine_wide(fixed, moving, (fixed_r.image, fixed_mask), fits[0], center,
+    best = final.refine_wide(fixed, moving, (fixed_r.image, fixed_mask), winner, center,
                              radius_mm, max_iterations, cancel)
     progress(0.95, "checking the result")
     verdict = assess(fixed_r.image, fixed_mask, best.moving.image, best.moving.mask,
@@ -136,7 +141,7 @@ def register_rigid(
 def _candidate_fits(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving: Volume,
                     center: FloatArray, radius: float, starts: list[FloatArray], spacing: float,
                     max_iterations: int, progress: Progress, cancel: Cancel) -> list[opt.Fit]:
-    """The 6 + 3 mm registration from every start; starts whose region misses the follow-up are
+    """The 6 mm registration from every start; starts whose region misses the follow-up are
     dropped (RegistrationError only when none is left)."""
     fits: list[opt.Fit] = []
     for n, candidate in enumerate(starts):

@@ -59,6 +59,13 @@ def run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
     return Fit(matrix, metric, iterations, stop, converged, moving_r)
 
 
+def chain(first: Fit, then: Fit) -> Fit:
+    """``then`` run from ``first``'s result: the iterations add up, convergence needs both, and
+    ``first``'s follow-up region stays with the fit (the quality call is calibrated on it)."""
+    return Fit(then.matrix, then.metric, first.iterations + then.iterations, then.stop,
+               first.converged and then.converged, first.moving)
+
+
 def _method(fixed_mask: sitk.Image, moving_mask: sitk.Image,
             bins: int) -> sitk.ImageRegistrationMethod:
     reg = sitk.ImageRegistrationMethod()
