@@ -16,6 +16,7 @@ import numpy as np
 import pydicom
 import pytest
 
+from mdaread.sample.posture import Posture
 from mdaread.sample.scenarios import LABELS
 from mdaread.sample.trial import Options, generate_trial
 
@@ -130,24 +131,59 @@ def test_transforms_are_rigid_and_small(truth: dict[str, Any]) -> None:
                 assert 1.0 < np.linalg.norm(t) <= 10.0 + 1e-9
 
 
-def test_points_are_mapped_by_the_transform(truth: dict[str, Any]) -> None:
+def _posture(tp: dict[str, Any]) -> Posture:
+    record = tp["posture"]
+    return Posture(record["sagittal_deg_per_level"], record["lateral_deg_per_level"],
+                   record["level_mm"], *record["rigid_zone_z_baseline_lps"])
+
+
+def test_points_are_mapped_by_the_posture_then_the_transform(truth: dict[str, Any]) -> None:
     for subject in truth["subjects"]:
         centres = subject["vertebral_body_centres_baseline_lps"]
         for tp in subject["timepoints"]:
-            m = np.array(tp["baseline_to_timepoint"])
+            m, posture = np.array(tp["baseline_to_timepoint"]), _posture(tp)
 
-            def mapped(p: list[float], m: np.ndarray = m) -> np.ndarray:
-                return m[:3, :3] @ np.array(p) + m[:3, 3]
+            def mapped(p: list[float], m: np.ndarray = m, bend: bool = True) -> np.ndarray:
+                posed = posture.to_posed(p) if bend else np.array(p)
+                return m[:3, :3] @ posed + m[:3, 3]
 
             for lesion in tp["lesions"] + tp["new_lesions"]:
                 assert np.allclose(mapped(lesion["centre_baseline_lps"]), lesion["centre_lps"],
                                    atol=1e-3)
             for level, centre in tp["vertebral_body_centres_lps"].items():
                 assert np.allclose(mapped(centres[level]), centre, atol=1e-3)
-            for bolus in tp["cement"]["boluses"]:
-                assert np.allclose(mapped(bolus["centre_baseline_lps"]), bolus["centre_lps"],
-                                   atol=1e-3)
+            for bolus in tp["cement"]["boluses"]:  # inside the rigid zone: the transform alone
+                assert np.allclose(mapped(bolus["centre_baseline_lps"], bend=False),
+                                   bolus["centre_lps"], atol=1e-3)
+            for level in subject["treated_levels"]:
+                assert np.allclose(mapped(centres[level], bend=False),
+                                   tp["vertebral_body_centres_lps"][level], atol=1e-3)
             assert tp["cement"]["present"] == (tp["label"] != "baseline")
+
+
+def test_other_levels_move_by_more_than_the_transform(truth: dict[str, Any]) -> None:
+    """Two levels beyond the treated ones the posture moves a body's centre by about
+    κ·s²/2 (κ the curvature, s its distance beyond the rigid zone) on top of the transform."""
+    from mdaread.sample.anatomy import LEVELS
+
+    for subject in truth["subjects"]:
+        centres = subject["vertebral_body_centres_baseline_lps"]
+        treated = sorted(LEVELS.index(lv) for lv in subject["treated_levels"])
+        far = [LEVELS[i] for i in (treated[0] - 2, treated[-1] + 2) if 0 <= i < len(LEVELS)]
+        for tp in subject["timepoints"]:
+            m, record = np.array(tp["baseline_to_timepoint"]), tp["posture"]
+            lo, hi = record["rigid_zone_z_baseline_lps"]
+            assert lo < min(centres[lv][2] for lv in subject["treated_levels"]) - 8
+            assert hi > max(centres[lv][2] for lv in subject["treated_levels"]) + 8
+            kappa = math.radians(math.hypot(record["sagittal_deg_per_level"],
+                                             record["lateral_deg_per_level"])) / record["level_mm"]
+            if tp["label"] == "baseline":
+                assert kappa == 0
+            for level in far:
+                rigid = m[:3, :3] @ np.array(centres[level]) + m[:3, 3]
+                extra = float(np.linalg.norm(tp["vertebral_body_centres_lps"][level] - rigid))
+                s = max(centres[level][2] - hi, lo - centres[level][2])
+                assert extra == pytest.approx(kappa * s * s / 2, rel=0.05, abs=2e-3)
 
 
 def test_every_timepoint_has_its_own_uids(truth: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ each part only inside its bounding box, so no Python loop runs per voxel.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,6 +18,8 @@ from scipy import ndimage
 
 from mdaread.sample import anatomy as an
 from mdaread.sample.anatomy import Part
+from mdaread.sample.posture import Posture
+from mdaread.sample.shapes import Bounds
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -107,14 +110,16 @@ def texture(x: F32, y: F32, z: F32, scale_mm: float, smooth: bool = False) -> F3
     return values
 
 
-def _index_box(part: Part, to_index: F64, shape: tuple[int, int, int]) -> tuple[int, ...] | None:
-    """Index bounds (k0, k1, j0, j1, i0, i1), inclusive, that hold the part; None if off-grid."""
-    lo, hi = part.shape.bounds()
+def _index_box(bounds: Bounds, to_index: F64, shape: tuple[int, int, int],
+               k_margin: int = 1) -> tuple[int, ...] | None:
+    """Index bounds (k0, k1, j0, j1, i0, i1), inclusive, holding the LPS box ``bounds`` (one
+    voxel of margin, ``k_margin`` across slices); None if off-grid."""
+    lo, hi = bounds
     corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
                         for z in (lo[2], hi[2])])
     ijk = (corners @ to_index.T)[:, :3]
-    first = np.floor(ijk.min(axis=0)).astype(int) - 1
-    last = np.ceil(ijk.max(axis=0)).astype(int) + 1
+    first = np.floor(ijk.min(axis=0)).astype(int) - np.array([1, 1, k_margin])
+    last = np.ceil(ijk.max(axis=0)).astype(int) + np.array([1, 1, k_margin])
     limits = np.array(shape[::-1]) - 1
     first, last = np.maximum(first, 0), np.minimum(last, limits)
     if np.any(first > last):
@@ -123,34 +128,132 @@ def _index_box(part: Part, to_index: F64, shape: tuple[int, int, int]) -> tuple[
             int(first[0]), int(last[0]))
 
 
-def render(parts: list[Part], grid: Grid, to_baseline: F64,
-           contrasts: tuple[str, ...]) -> tuple[npt.NDArray[np.uint8], dict[str, F32]]:
+SUB_SLICE_MM = 0.8  # slice-profile sampling: one sub-position per 0.8 mm of slice thickness
+
+
+def slice_offsets(thickness_mm: float, spacing_mm: float) -> list[float]:
+    """Sub-slice positions (in slice-index units, relative to the slice centre) that sample a
+    slice ``thickness_mm`` thick: n = max(1, ceil(thickness / 0.8 mm)) points spread evenly
+    (centres of n equal parts of the slice), so averaging them integrates a box profile."""
+    n = max(1, math.ceil(round(thickness_mm / SUB_SLICE_MM, 9)))
+    return [thickness_mm * ((m + 0.5) / n - 0.5) / spacing_mm for m in range(n)]
+
+
+def render(parts: list[Part], grid: Grid, to_baseline: F64, contrasts: tuple[str, ...], *,
+           thickness_mm: float = 0.0,
+           posture: Posture | None = None) -> tuple[npt.NDArray[np.uint8], dict[str, F32]]:
     """Paint ``parts`` on ``grid`` and return (labels, {contrast: noiseless intensities}).
 
-    ``to_baseline`` maps this grid's LPS mm to the baseline anatomy's LPS mm. Contrasts are
+    ``to_baseline`` maps this grid's LPS mm to the posed anatomy (baseline LPS mm); ``posture``
+    (None: none) then maps posed points to the rest anatomy the parts are defined in. Each slice
+    integrates the object over ``thickness_mm`` along its normal (0: a point sample at the slice
+    centre): tissue values are averaged over ``slice_offsets`` sub-positions, the texture is
+    sampled at the slice centre, and the labels are those at the slice centre. Contrasts are
     "CT" (HU), "T1" and "STIR" (arbitrary MR units).
     """
+    labels = np.zeros(grid.shape, dtype=np.uint8)
+    values = _render(parts, grid, to_baseline, contrasts, thickness_mm, posture, labels)
+    return labels, values
+
+
+def render_values(parts: list[Part], grid: Grid, to_baseline: F64, contrasts: tuple[str, ...],
+                  *, thickness_mm: float = 0.0, posture: Posture | None = None) -> dict[str, F32]:
+    """``render`` without the label map: with an even number of sub-positions per slice this
+    spares painting the slice centre."""
+    return _render(parts, grid, to_baseline, contrasts, thickness_mm, posture, None)
+
+
+def _render(parts: list[Part], grid: Grid, to_baseline: F64, contrasts: tuple[str, ...],
+            thickness_mm: float, posture: Posture | None,
+            labels: npt.NDArray[np.uint8] | None) -> dict[str, F32]:
+    """The work of ``render``; ``labels`` (or None) receives the slice-centre labels."""
     nk, nj, ni = grid.shape
     to_anatomy = to_baseline @ grid.affine
     to_index = np.asarray(np.linalg.inv(to_anatomy), dtype=np.float64)
-    boxes = [_index_box(p, to_index, grid.shape) for p in parts]
-    jj, ii = np.mgrid[0:nj, 0:ni].astype(np.float32)
-    labels = np.zeros(grid.shape, dtype=np.uint8)
+    offsets = slice_offsets(thickness_mm, float(np.linalg.norm(grid.affine[:3, 2])))
+    k_margin = 1 + math.ceil(max(abs(o) for o in offsets))
+    warp = posture if posture is not None and not posture.is_identity else None
+    boxes = [_index_box(warp.posed_bounds(p.shape.bounds()) if warp else p.shape.bounds(),
+                        to_index, grid.shape, k_margin) for p in parts]
+    points = _SlicePoints(to_anatomy, grid.shape, warp)
     out = {c: np.empty(grid.shape, dtype=np.float32) for c in contrasts}
+    n = len(offsets)
+    # the centre is the middle sub-position when n is odd, else one more position to paint
+    centre = n // 2 if n % 2 else n
     for k in range(nk):
-        xyz = [np.float32(m[0]) * ii + np.float32(m[1]) * jj + np.float32(m[2] * k + m[3])
-               for m in to_anatomy[:3]]
-        lab = labels[k]
-        for part, box in zip(parts, boxes, strict=True):
-            if box is not None and box[0] <= k <= box[1]:
-                _paint(part, lab, xyz, (slice(box[2], box[3] + 1), slice(box[4], box[5] + 1)))
-        for contrast in contrasts:
-            out[contrast][k] = _intensity(lab, xyz, contrast)
-    return labels, out
+        active = [(p, (slice(None), slice(b[2], b[3] + 1), slice(b[4], b[5] + 1)))
+                  for p, b in zip(parts, boxes, strict=True)
+                  if b is not None and b[0] <= k <= b[1]]
+        # every position of the slice stacked on a first axis: one shape test per part and slice
+        where = [k + o for o in offsets] + ([float(k)] if centre == n and labels is not None
+                                            else [])
+        xyz = points.at(where)
+        lab = np.zeros((len(where), nj, ni), dtype=np.uint8)
+        for part, window in active:
+            _paint(part, lab, xyz, window)
+        if labels is not None:
+            labels[k] = lab[centre]
+        if centre < len(where):
+            middle = [c[centre] for c in xyz]
+        else:  # halfway between the two middle sub-positions (they are symmetric about it)
+            middle = [(c[n // 2 - 1] + c[n // 2]) * np.float32(0.5) for c in xyz]
+        for c in contrasts:
+            out[c][k] = _intensity(lab[:n], middle, c)
+    return out
+
+
+class _SlicePoints:
+    """Rest-anatomy LPS mm (x, y, z arrays) of the pixels of fractional slice positions.
+
+    The posture's displacement is computed at the first and last position of a call only and
+    interpolated linearly between them: across one slice's thickness (≤ 3 mm) the bend's
+    displacement is linear to within κ·δ²/8 < 0.002 mm. Slices wholly inside the rigid zone are
+    not warped at all."""
+
+    def __init__(self, to_anatomy: F64, shape: tuple[int, int, int], posture: Posture | None):
+        _, nj, ni = shape
+        self.m = to_anatomy
+        self.jj, self.ii = np.mgrid[0:nj, 0:ni].astype(np.float32)
+        self.posture = posture
+        mz = to_anatomy[2]
+        # z over a slice is linear in (i, j): its extremes are at the corners
+        span = [mz[0] * i + mz[1] * j for i in (0, ni - 1) for j in (0, nj - 1)]
+        self.z_corners = (min(span) + mz[3], max(span) + mz[3], float(mz[2]))
+
+    def linear(self, k: float) -> list[F32]:
+        return [np.float32(m[0]) * self.ii + np.float32(m[1]) * self.jj
+                + np.float32(m[2] * k + m[3]) for m in self.m[:3]]
+
+    def _needs_warp(self, ks: list[float]) -> bool:
+        if self.posture is None:
+            return False
+        lo, hi, per_k = self.z_corners
+        z_ends = [per_k * k for k in (min(ks), max(ks))]
+        z_min, z_max = lo + min(z_ends), hi + max(z_ends)
+        return not (self.posture.z_lo <= z_min and z_max <= self.posture.z_hi)
+
+    def at(self, ks: list[float]) -> list[F32]:
+        """(x, y, z), each of shape (len(ks), nj, ni): the rest-anatomy points of slices ``ks``."""
+        linear = [np.stack(c) for c in zip(*(self.linear(k) for k in ks), strict=True)]
+        if self.posture is None or not self._needs_warp(ks):
+            return linear
+        first, last = ks.index(min(ks)), ks.index(max(ks))
+        ends = {}
+        for n in {first, last}:
+            rest = self.posture.to_rest(linear[0][n], linear[1][n], linear[2][n])
+            ends[n] = [r - c[n] for r, c in zip(rest, linear, strict=True)]
+        if first == last:
+            return [c + d for c, d in zip(linear, ends[first], strict=True)]
+        span = ks[last] - ks[first]
+        f = np.array([(k - ks[first]) / span for k in ks], dtype=np.float32)[:, None, None]
+        return [c + d0 + f * (d1 - d0)
+                for c, d0, d1 in zip(linear, ends[first], ends[last], strict=True)]
 
 
 def _paint(part: Part, lab: npt.NDArray[np.uint8], xyz: list[F32],
-           window: tuple[slice, slice]) -> None:
+           window: tuple[slice, ...]) -> None:
+    """Paint ``part`` into the labels ``lab`` (one or a stack of slices) at the points ``xyz``
+    (rest anatomy, LPS mm, the shape of ``lab``), inside ``window`` only."""
     x, y, z = (c[window] for c in xyz)
     mask = part.shape.contains(x, y, z)
     sub = lab[window]
@@ -161,7 +264,10 @@ def _paint(part: Part, lab: npt.NDArray[np.uint8], xyz: list[F32],
     if part.alt_label is None:
         sub[mask] = part.label
         return
-    if part.alt_scale_mm >= COARSE_SCALE_MM:
+    if part.alt_scale_mm >= COARSE_SCALE_MM and x.ndim == 3:
+        t = np.stack([_window_texture(x[n], y[n], z[n], part.alt_scale_mm)
+                      for n in range(len(x))])[mask]
+    elif part.alt_scale_mm >= COARSE_SCALE_MM:
         t = _window_texture(x, y, z, part.alt_scale_mm)[mask]
     else:
         t = texture(x[mask], y[mask], z[mask], part.alt_scale_mm, smooth=True)
@@ -180,10 +286,14 @@ def _lookup(contrast: str) -> tuple[F32, tuple[tuple[float, F32], ...]]:
 
 
 def _intensity(lab: npt.NDArray[np.uint8], xyz: list[F32], contrast: str) -> F32:
+    """One slice's intensity from the labels of its sub-positions ``lab`` (n, nj, ni): the mean
+    tissue value plus the mean texture amplitude times the texture at ``xyz`` (the slice centre,
+    rest anatomy LPS mm) — one texture pass per scale however many sub-positions."""
     base, amps = _lookup(contrast)
-    values: F32 = base[lab]
+    n = len(lab)
+    values: F32 = base[lab[0]] if n == 1 else base[lab].mean(axis=0, dtype=np.float32)
     for scale, amp in amps:
-        gain = amp[lab]
+        gain = amp[lab[0]] if n == 1 else amp[lab].mean(axis=0, dtype=np.float32)
         where = gain > 0
         if not where.any():
             continue

@@ -109,9 +109,19 @@ class Capsule(Shape):
         dx, dy, dz = (self.p1[0] - ax, self.p1[1] - ay, self.p1[2] - az)
         length2 = dx * dx + dy * dy + dz * dz
         px, py, pz = x - ax, y - ay, z - az
-        t = np.clip((px * dx + py * dy + pz * dz) / length2, 0.0, 1.0)
-        ex, ey, ez = px - t * dx, py - t * dy, pz - t * dz
-        inside: BoolArray = ex * ex + ey * ey + ez * ez <= self.r * self.r
+        # in place: this test runs on most slices for every pedicle, lamina, process and rib
+        t = px * dx
+        t += py * dy
+        t += pz * dz
+        t /= length2
+        np.minimum(np.maximum(t, 0.0, out=t), 1.0, out=t)
+        px -= t * dx
+        py -= t * dy
+        pz -= t * dz
+        px *= px
+        px += py * py
+        px += pz * pz
+        inside: BoolArray = px <= self.r * self.r
         return inside
 
 

@@ -24,13 +24,14 @@ from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_
 from mdaread.model.volume import Volume
 from mdaread.sample.anatomy import Anatomy, build_anatomy
 from mdaread.sample.lesions import Cement, lesion_centre, lesion_parts, place_cement
+from mdaread.sample.posture import Posture, draw_posture
 from mdaread.sample.render import (
     Grid,
     add_streaks,
     axial_grid,
     finish_ct,
     finish_mr,
-    render,
+    render_values,
     sagittal_grid,
 )
 from mdaread.sample.scenarios import LABELS, NOMINAL_DAYS, Scenario, scenario_for, subject_id
@@ -142,21 +143,24 @@ class _Subject:
         return subject_id(self.index)
 
 
-def _render_timepoint(subject: _Subject, t: int, modality: str, grid: Grid,
-                      matrix: F64) -> dict[str, F32]:
+def _render_timepoint(subject: _Subject, t: int, modality: str, grid: Grid, matrix: F64,
+                      posture: Posture, thickness: float) -> dict[str, F32]:
     """Noiseless intensities of timepoint ``t`` on ``grid`` (this timepoint's LPS frame,
-    reached from the baseline anatomy by ``matrix``): {"CT": HU} or {"T1": …, "STIR": …}."""
+    reached from the baseline anatomy by ``posture`` then ``matrix``), each slice integrated
+    over ``thickness`` mm: {"CT": HU} or {"T1": …, "STIR": …}."""
     scenario, anatomy = subject.scenario, subject.anatomy
     parts = anatomy.parts + lesion_parts(anatomy, scenario, t)
     if t > 0:
         for bolus in subject.cement:
             parts += bolus.parts(anatomy.vertebrae[bolus.level])
     contrasts = ("CT",) if modality == "CT" else ("T1", "STIR")
-    _, values = render(parts, grid, np.asarray(np.linalg.inv(matrix), np.float64), contrasts)
+    values = render_values(parts, grid, np.asarray(np.linalg.inv(matrix), np.float64),
+                           contrasts, thickness_mm=thickness, posture=posture)
     if LABELS[t] in scenario.artifacts and modality == "CT":
         index_lesion = next(les for les in scenario.lesions if les.treated_index)
         centre = lesion_centre(anatomy.vertebrae[index_lesion.level], index_lesion.offset)
-        add_streaks(values["CT"], grid, matrix[:3, :3] @ centre + matrix[:3, 3])
+        posed = posture.to_posed(centre)
+        add_streaks(values["CT"], grid, matrix[:3, :3] @ posed + matrix[:3, 3])
     return values
 
 
@@ -216,10 +220,14 @@ def build_subject(out: Path, index: int, options: Options,
         matrix: F64 = np.eye(4) if t == 0 else random_rigid(rng)
         thickness = float(slices[t]) if modality == "CT" else MR_THICKNESS_MM
         grid = _grid(rng, anatomy, scenario, modality, thickness, matrix, options.matrix)
-        values = _render_timepoint(subject, t, modality, grid, matrix)
+        # its own rng stream: the draws above (grids, dates, slices, lesions) stay as they were
+        posture = draw_posture(options.seed, index, t, anatomy.vertebrae,
+                               list(scenario.treated_levels))
+        values = _render_timepoint(subject, t, modality, grid, matrix, posture, thickness)
         scan_date = treatment + timedelta(days=days[t])
         series = _write_timepoint(subject, t, scan_date, grid, values, thickness)
-        facts = TimepointFacts(t, days[t], scan_date.isoformat(), modality, matrix, series)
+        facts = TimepointFacts(t, days[t], scan_date.isoformat(), modality, matrix, series,
+                               posture)
         truth_tps.append(timepoint_truth(anatomy, scenario, subject.cement, facts))
         obs_tps.append(timepoint_observation(scenario, facts))
     truth = {
@@ -276,7 +284,13 @@ def _write_tables(out: Path, options: Options,
             "coordinates": "LPS mm; *_baseline_lps in the baseline scan's frame, *_lps in the "
                            "timepoint's own frame",
             "baseline_to_timepoint": "4x4 row-major, maps baseline LPS mm to this timepoint's "
-                                     "LPS mm (same convention as mdaread register)",
+                                     "LPS mm (same convention as mdaread register); exact for "
+                                     "the treated vertebra (the posture's rigid zone) only",
+            "posture": "the spine bends beyond the rigid zone (baseline z in "
+                       "rigid_zone_z_baseline_lps) by sagittal_deg_per_level (+ flexion) and "
+                       "lateral_deg_per_level (+ toward the patient's left) per level_mm; "
+                       "other levels' centres_lps include the bend, so they move by more than "
+                       "baseline_to_timepoint",
             "diameters": "long_mm and perp_mm are the true axial diameters in the baseline frame",
             "expected": "categories under the default protocol of mda-criteria.md",
         },

@@ -3,7 +3,8 @@
 truth.json is what the generator knows (geometry, transforms, true sizes, expected categories);
 observations.json is what a correct reader would record, in the batch form of
 ../shared/mda-criteria.md. Coordinates are LPS mm; ``*_baseline_lps`` points are in the baseline
-scan's frame, ``*_lps`` points in the timepoint's own frame (``baseline_to_timepoint`` applied).
+scan's frame, ``*_lps`` points in the timepoint's own frame: bent by the timepoint's posture, then
+moved by ``baseline_to_timepoint`` (which is exact for the treated vertebra's rigid zone only).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy.typing as npt
 
 from mdaread.sample.anatomy import Anatomy
 from mdaread.sample.lesions import Cement, lesion_centre, new_lesion_centre
+from mdaread.sample.posture import Posture
 from mdaread.sample.scenarios import LABELS, Scenario, State
 
 F64 = npt.NDArray[np.float64]
@@ -29,16 +31,21 @@ class TimepointFacts:
     days: int
     date: str  # YYYY-MM-DD
     modality: str  # CT | MR
-    matrix: F64  # baseline LPS → this timepoint's LPS (4×4)
+    matrix: F64  # baseline LPS → this timepoint's LPS (4×4), exact in the rigid zone only
     series: list[dict[str, Any]]
+    posture: Posture  # the spine's bend at this timepoint (identity at baseline)
 
     @property
     def label(self) -> str:
         return LABELS[self.t]
 
 
-def _point(matrix: F64, p: tuple[float, float, float]) -> list[float]:
-    return [round(float(v), 4) for v in matrix[:3, :3] @ np.asarray(p) + matrix[:3, 3]]
+def _point(facts: TimepointFacts, p: tuple[float, float, float]) -> list[float]:
+    """Where the rest-anatomy point ``p`` (baseline LPS mm) lies in this timepoint's LPS mm:
+    bent by the posture, then moved by the rigid transform."""
+    m = facts.matrix
+    posed = facts.posture.to_posed(p)
+    return [round(float(v), 4) for v in m[:3, :3] @ posed + m[:3, 3]]
 
 
 def _rounded(p: tuple[float, float, float]) -> list[float]:
@@ -66,7 +73,7 @@ def timepoint_truth(anatomy: Anatomy, scenario: Scenario, cement: list[Cement],
             "id": les.id, "level": les.level, "phenotype": les.phenotype,
             "treated_index": les.treated_index, "look": state.look,
             "long_mm": state.long_mm, "perp_mm": state.perp_mm,
-            "centre_baseline_lps": _rounded(centre), "centre_lps": _point(m, centre),
+            "centre_baseline_lps": _rounded(centre), "centre_lps": _point(facts, centre),
             "evaluable": state.evaluable, "ne_reason": state.ne_reason,
             "signs": list(state.signs),
         })
@@ -79,10 +86,10 @@ def timepoint_truth(anatomy: Anatomy, scenario: Scenario, cement: list[Cement],
         new_lesions.append({
             "id": new.id, "level": new.level, "phenotype": new.phenotype, "status": seen[0],
             "long_mm": seen[1], "perp_mm": seen[2],
-            "centre_baseline_lps": _rounded(centre), "centre_lps": _point(m, centre),
+            "centre_baseline_lps": _rounded(centre), "centre_lps": _point(facts, centre),
         })
     boluses = [{"level": c.level, "centre_baseline_lps": _rounded(c.centre),
-                "centre_lps": _point(m, c.centre), "radii_mm": _rounded(c.radii)}
+                "centre_lps": _point(facts, c.centre), "radii_mm": _rounded(c.radii)}
                for c in cement] if t > 0 else []
     category, final = _expected(scenario, t)
     return {
@@ -91,7 +98,8 @@ def timepoint_truth(anatomy: Anatomy, scenario: Scenario, cement: list[Cement],
         "baseline_to_timepoint": [[round(float(v), 10) for v in row] for row in m],
         "lesions": lesions, "new_lesions": new_lesions,
         "cement": {"present": bool(boluses), "boluses": boluses},
-        "vertebral_body_centres_lps": {lv: _point(m, v.centre())
+        "posture": facts.posture.to_json(),
+        "vertebral_body_centres_lps": {lv: _point(facts, v.centre())
                                        for lv, v in anatomy.vertebrae.items()},
         "flags": _flags(scenario, facts.label),
         "artifact": facts.label in scenario.artifacts,
