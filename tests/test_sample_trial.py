@@ -143,7 +143,8 @@ def test_points_are_mapped_by_the_posture_then_the_transform(truth: dict[str, An
         for tp in subject["timepoints"]:
             m, posture = np.array(tp["baseline_to_timepoint"]), _posture(tp)
 
-            def mapped(p: list[float], m: np.ndarray = m, bend: bool = True) -> np.ndarray:
+            def mapped(p: list[float], m: np.ndarray = m, posture: Posture = posture,
+                       bend: bool = True) -> np.ndarray:
                 posed = posture.to_posed(p) if bend else np.array(p)
                 return m[:3, :3] @ posed + m[:3, 3]
 
