@@ -39,7 +39,8 @@ Bounds = tuple[tuple[float, float, float], tuple[float, float, float]]
 # several degrees per level in flexion/extension and a few in lateral bending. ±1.5°/level
 # sagittally and ±1.0°/level laterally add up to ≈ ±5° and ±3.5° over the 3-4 levels an MR field
 # shows either side of the treated level — the order of the changes of regional kyphosis or
-# lordosis seen between repeated supine scans — and move a body two levels away by ≈ 1-3 mm.
+# lordosis seen between repeated supine scans — and move a body two levels away by up to ≈ 1 mm,
+# three levels away by up to ≈ 3.5 mm, and turn it by up to ≈ 5°.
 SAGITTAL_DEG_PER_LEVEL = 1.5
 LATERAL_DEG_PER_LEVEL = 1.0
 POSTURE_STREAM = 7  # the rng stream [seed, index, t, 7]: no other draw of the trial uses it

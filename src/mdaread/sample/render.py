@@ -2,8 +2,11 @@
 
 A timepoint's grid lives in that timepoint's own patient frame (LPS mm). Each voxel centre is
 mapped through ``to_baseline`` (follow-up LPS → baseline LPS, the inverse of the truth transform)
-into the anatomy's frame, where the analytic parts are evaluated. Work is done slice by slice, and
-each part only inside its bounding box, so no Python loop runs per voxel.
+into the posed anatomy, then through the timepoint's ``Posture`` (posed → rest: the spine's bend
+beyond the treated vertebra) into the anatomy's frame, where the analytic parts are evaluated.
+Each slice integrates over its thickness: it is painted at several sub-positions along its normal
+and the tissue values are averaged (partial volume). Work is done slice by slice, and each part
+only inside its bounding box, so no Python loop runs per voxel.
 """
 
 from __future__ import annotations
