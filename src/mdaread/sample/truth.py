@@ -33,7 +33,7 @@ class TimepointFacts:
     modality: str  # CT | MR
     matrix: F64  # baseline LPS → this timepoint's LPS (4×4), exact in the rigid zone only
     series: list[dict[str, Any]]
-    posture: Posture  # the spine's bend at this timepoint (identity at baseline)
+    posture: Posture | None = None  # the spine's bend at this timepoint (None: unbent)
 
     @property
     def label(self) -> str:
@@ -44,7 +44,7 @@ def _point(facts: TimepointFacts, p: tuple[float, float, float]) -> list[float]:
     """Where the rest-anatomy point ``p`` (baseline LPS mm) lies in this timepoint's LPS mm:
     bent by the posture, then moved by the rigid transform."""
     m = facts.matrix
-    posed = facts.posture.to_posed(p)
+    posed = facts.posture.to_posed(p) if facts.posture else np.asarray(p, dtype=np.float64)
     return [round(float(v), 4) for v in m[:3, :3] @ posed + m[:3, 3]]
 
 
@@ -98,7 +98,7 @@ def timepoint_truth(anatomy: Anatomy, scenario: Scenario, cement: list[Cement],
         "baseline_to_timepoint": [[round(float(v), 10) for v in row] for row in m],
         "lesions": lesions, "new_lesions": new_lesions,
         "cement": {"present": bool(boluses), "boluses": boluses},
-        "posture": facts.posture.to_json(),
+        "posture": facts.posture.to_json() if facts.posture else None,
         "vertebral_body_centres_lps": {lv: _point(facts, v.centre())
                                        for lv, v in anatomy.vertebrae.items()},
         "flags": _flags(scenario, facts.label),
