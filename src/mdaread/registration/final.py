@@ -52,6 +52,7 @@ class Plan:
     samples: int = 0
     spacing_mm: float | None = None
     fraction: float = 0.0
+    steps: opt.Steps = STEPS
 
 
 # MR slices are ~3–5 mm apart: a finer grid adds cost, not information; the thick slices leave
@@ -76,14 +77,15 @@ def refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, si
     """The final level from the best candidate ``fit``. Falls back to the candidates' 40 mm
     region (``fixed_small``: baseline region image and metric mask) when the wide region cannot
     be cut (e.g. it lies mostly outside the baseline)."""
+    plan = plan_for(fixed, moving)
     try:
         fixed_img, fixed_mask, moving_r, fraction = _wide_regions(
-            plan_for(fixed, moving), fixed, moving, fit, center, radius)
+            plan, fixed, moving, fit, center, radius)
     except RegistrationError:
         return refine_small(*fixed_small, fit, center, max_iterations, cancel)
     final = opt.run(fixed_img, fixed_mask, moving_r, center, fit.matrix, max_iterations,
-                    cancel, ((1, 0.0, fraction),), STEPS, bins=BINS,
-                    regular=REGULAR_NATIVE and plan_for(fixed, moving).native)
+                    cancel, ((1, 0.0, fraction),), plan.steps, bins=BINS,
+                    regular=REGULAR_NATIVE and plan.native)
     return opt.chain(fit, final)
 
 
