@@ -211,10 +211,10 @@ def _seeds(fixed: Volume, moving: Volume, center: FloatArray,
 def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: float,
                    init: FloatArray, search: float) -> list[FloatArray]:
     """Starting matrices: up to 3 best distinct translations (±search around each seed, on a
-    COARSE_MM grid) by mutual information, then each seed that none of them is near. The seeds
-    stay in because a 6 mm grid can miss the true position: across modalities a shift of half
-    a vertebral level (bodies onto discs) can out-score it (sample trial, CT→STIR: the truth
-    was no local maximum at 6 mm but the best one at 3 mm)."""
+    COARSE_MM grid) by mutual information; across modalities also each seed that none of them is
+    near. There a 6 mm grid can miss the true position: a shift of half a vertebral level
+    (bodies onto discs) can out-score it (sample trial, CT→STIR: the truth was no local maximum
+    at 6 mm but the best one at 3 mm). Within a modality the 6 mm search has not missed it."""
     n = int(np.ceil(2.0 * radius / COARSE_MM)) + 1
     steps = int(np.ceil(search / COARSE_MM))
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, COARSE_MM,
@@ -239,7 +239,8 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
         if far and value >= 0.75 * found[0][0]:
             chosen.append(m)
     chosen = chosen[:3]
-    for seed in _seeds(fixed, moving, center, init):
+    cross_modality = rg.modality_kind(fixed) != rg.modality_kind(moving)
+    for seed in _seeds(fixed, moving, center, init) if cross_modality else []:
         if all(np.linalg.norm(rigid.apply(seed, center) - rigid.apply(c, center)) >= 12.0
                for c in chosen):
             chosen.append(seed)
