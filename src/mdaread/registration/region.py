@@ -104,7 +104,7 @@ def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sit
         values = np.clip(values, *CT_CLAMP_HU)
     else:
         finite = (values if all_finite else values[valid]).ravel()
-        sample = finite[:: max(1, finite.size // 200_000)]  # percentiles need no more voxels
+        sample = finite[:: max(1, finite.size // 50_000)]  # 250 voxels per 0.5 % tail suffice
         lo, hi = (np.percentile(sample, [0.5, 99.5]) if sample.size else (0.0, 1.0))
         if not all_finite:
             values = np.nan_to_num(values, nan=float(lo))
