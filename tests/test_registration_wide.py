@@ -63,3 +63,20 @@ def test_wide_level_settles_closer_to_the_truth_on_a_sample_mr_pair(
     narrow = tre()
     # a real gain, not sampling noise (this pair, the trial's hardest: 0.96 → 0.76 mm)
     assert wide < narrow - 0.1, f"wide {wide:.2f} mm, 40 mm ball {narrow:.2f} mm"
+
+
+def test_settling_stops_once_the_box_no_longer_moves() -> None:
+    """The final level's stop rule: 40 mm box corners still for SETTLE_WINDOW iterations."""
+    from mdaread.registration import optimise
+
+    watch = optimise._Settling(np.array([10.0, -5.0, 30.0]))
+    still = (0.0, 0.0, 0.0, 1.0, 2.0, 3.0)  # Euler3D: 3 angles (rad), 3 translations (mm)
+    answers = [watch.settled(still) for _ in range(optimise.SETTLE_WINDOW + 1)]
+    assert answers[:-1] == [False] * optimise.SETTLE_WINDOW and answers[-1]
+
+    walking = optimise._Settling(np.zeros(3))
+    steps = [(0.0, 0.0, 0.0, 0.002 * n, 0.0, 0.0) for n in range(40)]  # 0.02 mm per 10
+    assert not any(walking.settled(s) for s in steps)
+    turning = optimise._Settling(np.zeros(3))
+    # 0.0003 rad per iteration moves the box corners (≈ 28 mm from the centre) 0.08 mm per 10
+    assert not any(turning.settled((0.0003 * n, 0.0, 0.0, 0.0, 0.0, 0.0)) for n in range(40))

@@ -89,7 +89,7 @@ def refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, si
         return refine_small(*fixed_small, fit, center, max_iterations, cancel)
     final = opt.run(fixed_img, fixed_mask, moving_r, center, fit.matrix, max_iterations,
                     cancel, ((1, 0.0, fraction),), plan.steps, bins=BINS,
-                    regular=REGULAR_NATIVE and plan.native)
+                    regular=REGULAR_NATIVE and plan.native, settle=True)
     return opt.chain(fit, final)
 
 
@@ -97,7 +97,7 @@ def refine_small(fixed_img: sitk.Image, fixed_mask: sitk.Image, fit: opt.Fit,
                  center: FloatArray, max_iterations: int, cancel: Cancel) -> opt.Fit:
     """The full-resolution level over the candidates' own region (the 40 mm ball)."""
     final = opt.run(fixed_img, fixed_mask, fit.moving, center, fit.matrix, max_iterations,
-                    cancel, SMALL_LEVELS, STEPS)
+                    cancel, SMALL_LEVELS, STEPS, settle=True)
     return opt.chain(fit, final)
 
 

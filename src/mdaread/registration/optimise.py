@@ -23,6 +23,12 @@ FloatArray = npt.NDArray[np.float64]
 
 BINS = 32
 SEED = 20260521  # fixed sampling seed: the same pair always gives the same answer
+SETTLE_WINDOW = 10  # iterations
+SETTLE_MM = 0.01
+"""A settling run stops once the corners of a 40 mm box around the centre have moved less than
+SETTLE_MM over the last SETTLE_WINDOW iterations: regular-step descent on a sampled metric can
+wander in sub-0.01 mm steps for a hundred iterations before its step shrinks below the minimum
+(a CT→STIR pair of the sample trial took 191 iterations, 1.1 s, for no change in the result)."""
 Levels = tuple[tuple[int, float, float], ...]
 """(shrink factor, smoothing sigma in mm, sampled fraction of the mask) per resolution level."""
 Steps = tuple[float, float, float]
@@ -45,14 +51,16 @@ class Fit:
 
 def run(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
         center: FloatArray, start: FloatArray, max_iterations: int, cancel: Cancel,
-        levels: Levels, steps: Steps, bins: int = BINS, regular: bool = False) -> Fit:
+        levels: Levels, steps: Steps, bins: int = BINS, regular: bool = False,
+        settle: bool = False) -> Fit:
     """Optimise from ``start``; RegistrationError when the result is not a number or not rigid,
     Cancelled when ``cancel()`` becomes true. ``regular``: sample the mask on a regular pattern
     (jittered within each voxel) rather than at random voxels — the same number of points,
-    visited in memory order, which costs less on large native grids."""
+    visited in memory order, which costs less on large native grids. ``settle``: stop (converged)
+    once the result no longer moves (see SETTLE_MM)."""
     matrix, metric, iterations, stop, converged = _optimise(
         fixed_img, fixed_mask, moving_r, center, start, max_iterations, cancel, levels, steps,
-        bins, regular)
+        bins, regular, settle)
     if not np.isfinite(metric) or not rigid.is_rigid(matrix, 1e-4):
         raise RegistrationError("the registration produced no valid metric (no overlap between "
                                 "the images in the region?)")
@@ -82,8 +90,8 @@ def _method(fixed_mask: sitk.Image, moving_mask: sitk.Image,
 
 def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.RegionImage,
               center: FloatArray, init: FloatArray, max_iterations: int, cancel: Cancel,
-              levels: Levels, steps: Steps, bins: int,
-              regular: bool) -> tuple[FloatArray, float, int, str, bool]:
+              levels: Levels, steps: Steps, bins: int, regular: bool,
+              settle: bool) -> tuple[FloatArray, float, int, str, bool]:
     reg = _method(fixed_mask, moving_r.mask, bins)
     reg.SetMetricSamplingStrategy(reg.REGULAR if regular else reg.RANDOM)
     reg.SetMetricSamplingPercentagePerLevel([lv[2] for lv in levels], seed=SEED)
@@ -96,13 +104,17 @@ def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.Region
     reg.SetOptimizerScalesFromPhysicalShift()
     transform = to_transform(init, center)
     reg.SetInitialTransform(transform, inPlace=True)
-    state = {"iterations": 0, "level_iterations": 0, "cancelled": False}
+    state = {"iterations": 0, "level_iterations": 0, "cancelled": False, "settled": False}
+    watch = _Settling(center) if settle else None
 
     def on_iteration() -> None:
         state["iterations"] += 1
         state["level_iterations"] = reg.GetOptimizerIteration() + 1
         if cancel():
             state["cancelled"] = True
+            reg.StopRegistration()
+        elif watch is not None and watch.settled(reg.GetOptimizerPosition()):
+            state["settled"] = True
             reg.StopRegistration()
 
     reg.AddCommand(sitk.sitkIterationEvent, on_iteration)
@@ -113,9 +125,30 @@ def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.Region
     if state["cancelled"]:
         raise Cancelled("registration cancelled by the user")
     stop = reg.GetOptimizerStopConditionDescription()
-    converged = state["level_iterations"] < max_iterations
+    if state["settled"]:
+        stop = (f"settled: moved less than {SETTLE_MM} mm over the last {SETTLE_WINDOW} "
+                "iterations")
+    converged = bool(state["settled"]) or state["level_iterations"] < max_iterations
     return (to_matrix(transform), float(reg.GetMetricValue()), int(state["iterations"]), stop,
             converged)
+
+
+class _Settling:
+    """Watches an optimisation: where do the corners of a 40 mm box around ``center`` go?"""
+
+    def __init__(self, center: FloatArray) -> None:
+        self.transform = to_transform(np.eye(4), center)
+        self.corners = rigid.box_corners(center, 40.0)
+        self.history: list[FloatArray] = []
+
+    def settled(self, position: tuple[float, ...]) -> bool:
+        """True once the corners moved < SETTLE_MM over the last SETTLE_WINDOW iterations."""
+        self.transform.SetParameters(position)
+        self.history.append(rigid.apply(to_matrix(self.transform), self.corners))
+        if len(self.history) <= SETTLE_WINDOW:
+            return False
+        moved = np.linalg.norm(self.history[-1] - self.history[-1 - SETTLE_WINDOW], axis=1)
+        return bool(np.max(moved) < SETTLE_MM)
 
 
 def _first_line(exc: Exception) -> str:
