@@ -105,3 +105,23 @@ def test_cli_on_sample_dicom_folders(capsys: pytest.CaptureFixture[str]) -> None
     payload = json.loads(out.out)
     assert rigid.tre_box(np.asarray(payload["matrix"]), np.asarray(pair.truth),
                          pair.centre) <= 1.0
+
+
+@pytest.mark.slow
+def test_ct_to_stir_half_level_shift_is_not_taken(tmp_path: Path) -> None:
+    """Regression: in the default 8-subject trial, MDA-006's baseline CT → 3-month STIR was
+    registered 15 mm off (bodies onto discs) and graded ok, because the truth was no maximum of
+    the 6 mm coarse search; the scanner-frame seed now stays a candidate across modalities."""
+    from mdaread.io import load_path
+    from mdaread.sample.trial import Options, build_subject
+
+    truth, _ = build_subject(tmp_path, 5, Options())
+    assert truth["subject"] == "MDA-006"
+    level = truth["treated_levels"][0]
+    centre = np.asarray(truth["vertebral_body_centres_baseline_lps"][level])
+    baseline = load_path(tmp_path / truth["timepoints"][0]["series"][0]["folder"])
+    month3 = next(tp for tp in truth["timepoints"] if tp["label"] == "3m")
+    stir = next(s for s in month3["series"] if s["folder"].endswith("STIR"))
+    result = register_rigid(baseline, load_path(tmp_path / stir["folder"]), center_lps=centre)
+    tre = rigid.tre_box(result.matrix, np.asarray(month3["baseline_to_timepoint"]), centre)
+    assert tre <= 2.0, f"TRE {tre:.2f} mm, quality {result.quality}"
