@@ -12,7 +12,7 @@ Where the metric is sampled depends on the baseline:
   grid, at full resolution, with a fixed number of samples; the follow-up on its own grid too.
   A resampled 1.5 mm grid blurs the edges that decide the last tenths of a millimetre
   (rigid-spine sample trial, from the truth: CT↔CT TRE median/max 0.083/0.31 → 0.068/0.20 mm).
-- a thick-slice baseline (MR, thick CT) — on an isotropic grid (2 mm with MR). When both
+- a thick-slice baseline (MR, thick CT) — on an isotropic grid (2–2.5 mm with MR). When both
   images have thick slices along the same axis, mutual information on their own grids prefers
   positions where the slices line up (the interpolation artefact): from the truth, MR↔MR pairs
   drifted to 0.9 mm on native grids, 0.25 mm on a 2.5 mm grid.
@@ -56,26 +56,29 @@ class Plan:
     steps: opt.Steps = STEPS
 
 
-# MR slices are ~3–5 mm apart; a 2 mm grid keeps more of their in-plane detail than 2.5 mm (the
-# real sagittal T1 moved by known transforms: TRE 0.07/0.10 → 0.05/0.06 mm). The thick slices leave
-# few edges in the 40 mm ball, so a thick-slice baseline with MR needs the most context. The
-# neighbours have moved differently (the spine bends between scans), so the wide ball stays as
-# small as precision allows: on the bent-spine sample trial, 1.25× (resampled CT↔CT) and 1.5×
-# (native CT→MR) beat 1.5× and 2× in TRE and time; a thick CT baseline → MR pair went from
-# 0.7 to 1.3 mm at 1.5×, so the resampled MR plan keeps 2×. Resampled CT↔CT samples 10 % of the
-# mask: at 5 % the sampling noise left the median TRE at 0.115 mm (0.088 mm at 10 %).
+# Chosen on the bent-spine sample trial (42 pairs) and the real sagittal T1 moved by known
+# transforms, see benchmarks/registration.py. The neighbours have moved differently (the spine
+# bends between scans), so the wide ball stays as small as precision allows: 1.25× (resampled
+# CT↔CT) and 1.5× (native) beat 1.5× and 2× in TRE and time. Thick slices leave few edges in
+# the 40 mm ball, so thick-slice pairs with MR keep 2×. An MR baseline's in-plane detail is
+# worth a 2 mm grid (real T1: TRE 0.07/0.10 → 0.06/0.06 mm at 2.5 → 2 mm); a thick CT baseline
+# → MR pair was best on 2.5 mm (a strongly bent CT→STIR pair: 0.73 mm vs 0.8–1.15 mm on 2 mm).
+# Resampled CT↔CT samples 10 % of the mask: at 5 % sampling noise left the median at 0.115 mm.
 NATIVE_CT = Plan(factor=1.5, native=True, samples=40_000)
 NATIVE_WITH_MR = Plan(factor=1.5, native=True, samples=30_000)
 RESAMPLED_CT = Plan(factor=1.25, native=False, spacing_mm=None, fraction=0.1)
-RESAMPLED_WITH_MR = Plan(factor=2.0, native=False, spacing_mm=2.0, fraction=0.2)
+RESAMPLED_MR_BASELINE = Plan(factor=2.0, native=False, spacing_mm=2.0, fraction=0.1)
+RESAMPLED_CT_TO_MR = Plan(factor=2.0, native=False, spacing_mm=2.5, fraction=0.3)
 
 
 def plan_for(fixed: Volume, moving: Volume) -> Plan:
     """The final-level plan for this pair (see the module docstring)."""
-    with_mr = "MR" in (rg.modality_kind(fixed), rg.modality_kind(moving))
+    kind_f, kind_m = rg.modality_kind(fixed), rg.modality_kind(moving)
     if max(fixed.spacing) <= NATIVE_MAX_SPACING_MM:
-        return NATIVE_WITH_MR if with_mr else NATIVE_CT
-    return RESAMPLED_WITH_MR if with_mr else RESAMPLED_CT
+        return NATIVE_CT if kind_f == kind_m == "CT" else NATIVE_WITH_MR
+    if kind_f == "MR":
+        return RESAMPLED_MR_BASELINE
+    return RESAMPLED_CT_TO_MR if kind_m == "MR" else RESAMPLED_CT
 
 
 def refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, sitk.Image],
