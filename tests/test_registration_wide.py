@@ -80,3 +80,28 @@ def test_settling_stops_once_the_box_no_longer_moves() -> None:
     turning = optimise._Settling(np.zeros(3))
     # 0.0003 rad per iteration moves the box corners (≈ 28 mm from the centre) 0.08 mm per 10
     assert not any(turning.settled((0.0003 * n, 0.0, 0.0, 0.0, 0.0, 0.0)) for n in range(40))
+
+
+def _volume(spacing: tuple[float, float, float], modality: str, sagittal: bool = False):  # type: ignore[no-untyped-def]
+    from mdaread.model.volume import Volume
+
+    affine = np.diag([*spacing, 1.0])
+    if sagittal:  # i → A-P, j → S-I, k → L-R (the thick axis along x)
+        affine[:3, :3] = np.array([[0, 0, 1], [1, 0, 0], [0, -1, 0]], float) * np.asarray(spacing)
+    return Volume(array=np.zeros((4, 4, 4), np.int16), affine=affine, modality=modality)
+
+
+@pytest.mark.parametrize(("fixed", "moving", "expected"), [
+    (((0.8, 0.8, 1.0), "CT", False), ((0.8, 0.8, 3.0), "CT", False), "NATIVE_CT"),
+    (((0.8, 0.8, 1.0), "CT", False), ((0.8, 0.8, 3.3), "MR", True), "NATIVE_WITH_MR"),
+    (((0.9, 0.9, 2.5), "CT", False), ((0.8, 0.8, 3.3), "MR", True), "NATIVE_WITH_MR"),
+    (((0.9, 0.9, 2.5), "CT", False), ((0.8, 0.8, 4.0), "MR", False), "RESAMPLED_CT_TO_MR"),
+    (((0.9, 0.9, 2.5), "CT", False), ((0.8, 0.8, 2.0), "CT", False), "RESAMPLED_CT"),
+    (((0.8, 0.8, 3.3), "MR", True), ((0.8, 0.8, 3.3), "MR", True), "RESAMPLED_MR_BASELINE"),
+    (((0.8, 0.8, 3.3), "MR", True), ((0.8, 0.8, 1.0), "CT", False), "RESAMPLED_MR_BASELINE"),
+])
+def test_final_level_plan_follows_the_slice_geometry(fixed: tuple, moving: tuple,  # type: ignore[type-arg]
+                                                     expected: str) -> None:
+    """Native grids unless an MR baseline or two series thick along the same axis."""
+    plan = final.plan_for(_volume(*fixed), _volume(*moving))
+    assert plan is getattr(final, expected)

@@ -8,14 +8,16 @@ count less: the metric mask thins out from the radius to the wide edge (see
 
 Where the metric is sampled depends on the baseline:
 
-- a thin-slice baseline (every voxel edge ≤ NATIVE_MAX_SPACING_MM, i.e. a CT) — on its own
-  grid, at full resolution, with a fixed number of samples; the follow-up on its own grid too.
-  A resampled 1.5 mm grid blurs the edges that decide the last tenths of a millimetre
-  (rigid-spine sample trial, from the truth: CT↔CT TRE median/max 0.083/0.31 → 0.068/0.20 mm).
-- a thick-slice baseline (MR, thick CT) — on an isotropic grid (2–2.5 mm with MR). When both
-  images have thick slices along the same axis, mutual information on their own grids prefers
-  positions where the slices line up (the interpolation artefact): from the truth, MR↔MR pairs
-  drifted to 0.9 mm on native grids, 0.25 mm on a 2.5 mm grid.
+- a thin-slice baseline (every voxel edge ≤ NATIVE_MAX_SPACING_MM, i.e. a CT), or a CT
+  baseline whose thick axis crosses the follow-up's (axial CT → sagittal MR) — on the
+  baseline's own grid at full resolution, with a fixed number of samples; the follow-up on its
+  own grid too. A resampled 1.5 mm grid blurs the edges that decide the last tenths of a
+  millimetre (rigid-spine sample trial, from the truth: CT↔CT TRE median/max 0.083/0.31 →
+  0.068/0.20 mm).
+- an MR baseline, or a thick CT baseline with a follow-up thick along the same axis — on an
+  isotropic grid. When both images have thick slices along the same axis, mutual information
+  on their own grids prefers positions where the slices line up (the interpolation artefact):
+  from the truth, MR↔MR pairs drifted to 0.9 mm on native grids, 0.25 mm on a 2.5 mm grid.
 """
 
 from __future__ import annotations
@@ -56,29 +58,45 @@ class Plan:
     steps: opt.Steps = STEPS
 
 
-# Chosen on the bent-spine sample trial (42 pairs) and the real sagittal T1 moved by known
-# transforms, see benchmarks/registration.py. The neighbours have moved differently (the spine
-# bends between scans), so the wide ball stays as small as precision allows: 1.25× (resampled
-# CT↔CT) and 1.5× (native) beat 1.5× and 2× in TRE and time. Thick slices leave few edges in
-# the 40 mm ball, so thick-slice pairs with MR keep 2×. An MR baseline's in-plane detail is
-# worth a 2 mm grid (real T1: TRE 0.07/0.10 → 0.06/0.06 mm at 2.5 → 2 mm); a thick CT baseline
-# → MR pair was best on 2.5 mm (a strongly bent CT→STIR pair: 0.73 mm vs 0.8–1.15 mm on 2 mm).
-# Resampled CT↔CT samples 10 % of the mask: at 5 % sampling noise left the median at 0.115 mm.
+# Chosen on two bent-spine sample trials (seeds 1 and 2, 84 pairs) and the real sagittal T1
+# moved by known transforms, see benchmarks/registration.py. The neighbours have moved
+# differently (the spine bends between scans), so the wide ball stays small: 1.5× with CT
+# baselines (1.25× and 2× were no better over both seeds), 2× where thick MR slices leave few
+# edges in the 40 mm ball. An MR baseline's in-plane detail is worth a 2 mm grid (real T1: TRE
+# 0.07/0.10 → 0.06/0.06 mm at 2.5 → 2 mm). A thick axial CT → sagittal MR pair runs native (seed
+# 2: median 0.32 → 0.21 mm). Resampled CT↔CT samples 10 % of the mask: at 5 % sampling noise
+# left the median at 0.115 mm (seed 1).
 NATIVE_CT = Plan(factor=1.5, native=True, samples=40_000)
 NATIVE_WITH_MR = Plan(factor=1.5, native=True, samples=30_000)
-RESAMPLED_CT = Plan(factor=1.25, native=False, spacing_mm=None, fraction=0.1)
+RESAMPLED_CT = Plan(factor=1.5, native=False, spacing_mm=None, fraction=0.1)
 RESAMPLED_MR_BASELINE = Plan(factor=2.0, native=False, spacing_mm=2.0, fraction=0.1)
 RESAMPLED_CT_TO_MR = Plan(factor=2.0, native=False, spacing_mm=2.5, fraction=0.3)
 
 
 def plan_for(fixed: Volume, moving: Volume) -> Plan:
-    """The final-level plan for this pair (see the module docstring)."""
+    """The final-level plan for this pair (see the module docstring): native grids for a
+    thin-slice baseline, and for a CT baseline whose thick axis crosses the follow-up's (a thick
+    axial CT → sagittal MR: their slices cannot line up); an MR baseline — thick slices whose
+    in-plane detail a 2 mm grid keeps — and same-axis thick pairs on an isotropic grid."""
     kind_f, kind_m = rg.modality_kind(fixed), rg.modality_kind(moving)
-    if max(fixed.spacing) <= NATIVE_MAX_SPACING_MM:
+    thin = max(fixed.spacing) <= NATIVE_MAX_SPACING_MM
+    if thin or (kind_f == "CT" and not _thick_along_same_axis(fixed, moving)):
         return NATIVE_CT if kind_f == kind_m == "CT" else NATIVE_WITH_MR
     if kind_f == "MR":
         return RESAMPLED_MR_BASELINE
     return RESAMPLED_CT_TO_MR if kind_m == "MR" else RESAMPLED_CT
+
+
+def _thick_along_same_axis(fixed: Volume, moving: Volume) -> bool:
+    """Both volumes have a voxel edge > NATIVE_MAX_SPACING_MM, along (nearly) parallel axes."""
+    axes = []
+    for volume in (fixed, moving):
+        spacing = np.asarray(volume.spacing, dtype=np.float64)
+        thickest = int(np.argmax(spacing))
+        if spacing[thickest] <= NATIVE_MAX_SPACING_MM:
+            return False
+        axes.append(np.asarray(volume.direction, dtype=np.float64)[:, thickest])
+    return abs(float(np.dot(axes[0], axes[1]))) > 0.9
 
 
 def refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, sitk.Image],
