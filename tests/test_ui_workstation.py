@@ -446,3 +446,29 @@ def test_zoom_is_mirrored_on_the_other_side_when_linked(qtbot, window) -> None:
     w.session.set_linked(False)
     qtbot.keyClick(mine, Qt.Key.Key_Plus)
     assert other.view_box.viewRect().width() == pytest.approx(width, rel=1e-3)
+
+
+def test_crosshair_line_without_a_view_box_is_empty(qtbot) -> None:
+    """Window teardown: the line's cached view rect outlives its (weakly referenced) ViewBox,
+    and Qt asks for its bounds. pyqtgraph's own InfiniteLine raises inside that C++ virtual
+    call (once a segmentation fault in a full test run); the crosshair line is empty."""
+    import weakref
+
+    import pyqtgraph as pg
+    from PyQt6.QtCore import QRectF
+
+    from mdaread.ui.slice_view import CrosshairLine
+
+    class _GoneViewBox:
+        pass
+
+    gone = _GoneViewBox()
+    dead = weakref.ref(gone)
+    del gone
+    plain, ours = pg.InfiniteLine(angle=90), CrosshairLine(angle=90)
+    for line in (plain, ours):  # the state pyqtgraph leaves during teardown
+        line._viewBox = dead
+        line._cachedView = QRectF(0.0, 0.0, 10.0, 10.0)
+    with pytest.raises(AttributeError):
+        plain.boundingRect()
+    assert ours.boundingRect().isEmpty()

@@ -85,6 +85,22 @@ class _ReadingViewBox(pg.ViewBox):
             self._owner.window_drag(step.x(), step.y())
 
 
+class CrosshairLine(pg.InfiniteLine):
+    """A crosshair line that outlives its ViewBox. While a window is torn down Qt may still ask
+    a line for its bounding rect after the ViewBox has gone; pyqtgraph's InfiniteLine then raises
+    inside a C++ virtual call, which crashed the test process (segmentation fault) once in a full
+    run. Without a ViewBox the line is simply empty."""
+
+    def boundingRect(self) -> QRectF:
+        if self.getViewBox() is None:
+            return QRectF()
+        return super().boundingRect()
+
+    def paint(self, p, *args):  # type: ignore[no-untyped-def]
+        if self.getViewBox() is not None:
+            super().paint(p, *args)
+
+
 class SliceView(QWidget):
     """Shows ``plane`` of a SideState. Callbacks: ``on_point(plane, world)``,
     ``on_scroll(plane, delta)``, ``on_window_drag(dx, dy)``, ``on_hover(world)``.
@@ -121,8 +137,8 @@ class SliceView(QWidget):
         self.view_box.addItem(self.image)
         pen = pg.mkPen(theme.ACCENT, width=1)
         pen.setCosmetic(True)
-        self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
-        self.hline = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.vline = CrosshairLine(angle=90, movable=False, pen=pen)
+        self.hline = CrosshairLine(angle=0, movable=False, pen=pen)
         for line in (self.vline, self.hline):
             line.setOpacity(0.7)
             line.setZValue(10)
