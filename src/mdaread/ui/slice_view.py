@@ -9,6 +9,7 @@ aspect is right for anisotropic voxels with the aspect locked at 1.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -86,18 +87,21 @@ class _ReadingViewBox(pg.ViewBox):
 
 
 class CrosshairLine(pg.InfiniteLine):
-    """A crosshair line that outlives its ViewBox. While a window is torn down Qt may still ask
-    a line for its bounding rect after the ViewBox has gone; pyqtgraph's InfiniteLine then raises
-    inside a C++ virtual call, which crashed the test process (segmentation fault) once in a full
-    run. Without a ViewBox the line is simply empty."""
+    """A crosshair line that outlives its ViewBox. While a window is torn down, Qt may still ask
+    a line for its bounds after its ViewBox has been collected (the line keeps only a weak
+    reference and a cached view rect); pyqtgraph's InfiniteLine then raises inside the C++
+    virtual call, and the process died with a segmentation fault in full test runs. The ViewBox
+    can vanish between two calls (garbage collection), so the error is caught, not pre-checked:
+    without a ViewBox the line is simply empty."""
 
     def boundingRect(self) -> QRectF:
-        if self.getViewBox() is None:
+        try:
+            return super().boundingRect()
+        except AttributeError:
             return QRectF()
-        return super().boundingRect()
 
     def paint(self, p, *args):  # type: ignore[no-untyped-def]
-        if self.getViewBox() is not None:
+        with contextlib.suppress(AttributeError):
             super().paint(p, *args)
 
 
