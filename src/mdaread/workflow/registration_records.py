@@ -132,3 +132,15 @@ def level_rank(level: str) -> tuple[int, str]:
 def lps_tuple(values: npt.ArrayLike) -> tuple[float, float, float]:
     x, y, z = (float(v) for v in np.asarray(values, dtype=np.float64).reshape(3))
     return (x, y, z)
+
+
+def describe(proposal: Proposal) -> str:
+    """One line for the toolbar: method, quality, metric and nudges."""
+    parts = [proposal.method, proposal.quality]
+    if proposal.metric is not None and np.isfinite(proposal.metric):
+        unit = " mm RMS" if proposal.method.startswith("landmarks") and "+refine" not in \
+            proposal.method else ""
+        parts.append(f"metric {proposal.metric:.3g}{unit}")
+    if proposal.nudges:
+        parts.append(f"{proposal.nudges} nudge(s)")
+    return ", ".join(parts)

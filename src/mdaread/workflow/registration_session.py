@@ -38,6 +38,12 @@ from mdaread.geometry import rigid
 from mdaread.model import Volume
 from mdaread.model.jobs import Cancel, Progress, never_cancel, no_progress
 from mdaread.workflow.reading import SIDES, ReadingSession
+from mdaread.workflow.registration_levels import (
+    known_levels,
+    labelled_levels,
+    refresh_labels,
+    side_series,
+)
 from mdaread.workflow.registration_records import (
     Decision,
     LandmarkPair,
@@ -47,7 +53,7 @@ from mdaread.workflow.registration_records import (
     Provenance,
     RegistrationStore,
     checked_level,
-    level_rank,
+    describe,
     lps_tuple,
 )
 from mdaread.workflow.registration_stores import (
@@ -58,7 +64,7 @@ from mdaread.workflow.registration_stores import (
     store_for,
 )
 from mdaread.workflow.signals import Signal
-from mdaread.workflow.worklist import Landmark, SeriesChoice
+from mdaread.workflow.worklist import Landmark
 
 if TYPE_CHECKING:
     from mdaread.registration import RegistrationResult
@@ -204,19 +210,9 @@ class RegistrationSession:
 
     # --- vertebral levels ----------------------------------------------------------------------
     def levels(self) -> list[Landmark]:
-        """The vertebral levels known on the baseline series on show, one per name: the
-        reader's label of a level wins over a lesion (or other) landmark of the same name;
-        treated levels first, then cranial to caudal. Centres in baseline LPS mm."""
-        state = self.reading.sides["baseline"]
-        uid = state.series.series_uid if state.series is not None else None
-        usable = [lm for lm in state.landmarks if lm.level and (
-            lm.kind != "label" or uid is None or lm.series_uid in ("", uid))]
-        best: dict[str, Landmark] = {}
-        for lm in sorted(usable, key=lambda lm: lm.kind != "label"):  # labels first, stable
-            best.setdefault(lm.level, lm)
-        treated = {lm.level for lm in usable if lm.treated}
-        return sorted((replace(lm, treated=lm.level in treated) for lm in best.values()),
-                      key=lambda lm: (not lm.treated, level_rank(lm.level)))
+        """The vertebral levels known on the baseline series on show (labels win over lesion
+        landmarks; treated first, then cranial to caudal). Centres in baseline LPS mm."""
+        return known_levels(self.reading.sides["baseline"])
 
     def set_level(self, name: str) -> Landmark:
         """Centre the region on the baseline's level ``name`` (``levels()``); InputError for a
@@ -239,7 +235,7 @@ class RegistrationSession:
         (default: that side's cursor, LPS mm). Re-labelling a level on the same series moves
         it. InputError for another name, no series or no point."""
         level = checked_level(name)
-        subject, timepoint, series = self._side_series(side)
+        subject, timepoint, series = side_series(self.reading, side)
         point = world if world is not None else self.reading.sides[side].cursor
         if point is None:
             raise InputError(f"label {level}: no cursor on the {side} side")
@@ -250,25 +246,13 @@ class RegistrationSession:
     def remove_label(self, side: str, name: str, reason: str = "") -> None:
         """Remove the label of ``name`` on ``side``'s series (MdareadError when none)."""
         level = checked_level(name)
-        subject, timepoint, series = self._side_series(side)
+        subject, timepoint, series = side_series(self.reading, side)
         self.labels.remove_level_label(subject, timepoint, series, level, reason)
         self._labels_changed(side)
 
     def labelled(self, side: str) -> list[str]:
         """Levels the reader labelled on ``side``'s series on show, cranial to caudal."""
-        series = self.reading.sides[side].series
-        names = {lm.level for lm in self.reading.sides[side].landmarks
-                 if lm.kind == "label" and series is not None
-                 and lm.series_uid in ("", series.series_uid)}
-        return sorted(names, key=level_rank)
-
-    def _side_series(self, side: str) -> tuple[str, str, SeriesChoice]:
-        if side not in SIDES:
-            raise InputError(f"registration: unknown side {side!r}")
-        state = self.reading.sides[side]
-        if self.reading.subject is None or state.timepoint is None or state.series is None:
-            raise InputError(f"label a level: no series on the {side} side")
-        return self.reading.subject, state.timepoint, state.series
+        return labelled_levels(self.reading.sides[side])
 
     def _labels_changed(self, side: str) -> None:
         self._refresh_labels(side)
@@ -281,13 +265,7 @@ class RegistrationSession:
         self.region_changed.emit()
 
     def _refresh_labels(self, side: str) -> None:
-        """Put the store's current labels in ``side``'s landmarks (the readout shows them)."""
-        state = self.reading.sides[side]
-        if self.reading.subject is None or state.timepoint is None:
-            return
-        others = [lm for lm in state.landmarks if lm.kind != "label"]
-        state.landmarks = self.labels.level_labels(self.reading.subject, state.timepoint) + \
-            others
+        refresh_labels(self.reading, self.labels, side)
 
     def _provenance(self) -> Provenance:
         """The region on show now (centre, radius, level), without landmark pairs."""
@@ -508,18 +486,6 @@ class RegistrationSession:
             self._overlay = _OverlayCache(key, (region, moved))
         assert self._overlay.volumes is not None
         return self._overlay.volumes
-
-
-def describe(proposal: Proposal) -> str:
-    """One line for the toolbar: method, quality, metric and nudges."""
-    parts = [proposal.method, proposal.quality]
-    if proposal.metric is not None and np.isfinite(proposal.metric):
-        unit = " mm RMS" if proposal.method.startswith("landmarks") and "+refine" not in \
-            proposal.method else ""
-        parts.append(f"metric {proposal.metric:.3g}{unit}")
-    if proposal.nudges:
-        parts.append(f"{proposal.nudges} nudge(s)")
-    return ", ".join(parts)
 
 
 __all__ = [
