@@ -11,13 +11,14 @@ Recipe (each step keeps the job small, so that a pair takes a fraction of a seco
    dark cement on MR is left to mutual information (it is a small part of the ball).
 3. Coarse exhaustive search over translations (±``search_mm``) at 6 mm resolution (numpy, see
    :mod:`.search`), from the initial transform and from the alignment of the two volumes'
-   centres: up to 3 distinct candidates, each polished on a 3 mm grid.
-4. Mattes mutual information, regular-step gradient descent with scales from physical shift:
-   each candidate at 6 then 3 mm (:mod:`.optimise`). Candidates are ranked by mutual
-   information × overlap in a ball of twice the radius (the wider context tells adjacent
-   vertebrae apart); the best is refined over a wider ball whose mask thins out beyond the
-   radius, so that the neighbouring vertebrae count less — on the native grids for a
-   thin-slice baseline, on an isotropic grid otherwise (:mod:`.final`).
+   centres: up to 3 distinct candidates, plus the seeds themselves across modalities, each
+   polished on a 3 mm grid.
+4. Mattes mutual information, regular-step gradient descent with scales from physical shift
+   (:mod:`.optimise`): each candidate at 6 mm. Candidates are ranked by mutual information ×
+   overlap in a ball of twice the radius (the wider context tells adjacent vertebrae apart);
+   the best is registered at 3 mm, then refined over a wider ball whose mask thins out beyond
+   the radius, so that the neighbouring vertebrae count less — on the images' own grids or on
+   an isotropic one depending on their slices (:mod:`.final`).
 5. A quality call from the overlap of the region after mapping and from the sharpness of the
    optimum (normalised MI at the result vs. at ±3 mm shifts) — see :mod:`.quality`.
 """
@@ -55,6 +56,8 @@ PRIOR = 0.05  # candidate score penalty for moving the centre by the whole searc
 # trial preferred the next vertebra by > 10 %), so the scanner frame weighs more there.
 PRIOR_CROSS_MODALITY = 0.25
 AMBIGUITY = 0.10  # a distant fit scoring within 10 % of the best is "almost as good"
+
+
 def register_rigid(
     fixed: Volume,
     moving: Volume,
