@@ -153,6 +153,17 @@ def test_landmark_pairs_are_kept_and_shown_again_when_the_pair_reopens(case) -> 
     np.testing.assert_allclose(again.reading.registration, proposal.matrix)
 
 
+def test_the_accepted_radius_comes_back_when_the_pair_reopens(case) -> None:
+    reading, store, session = case
+    session.radius_mm = 35.0
+    session.nudge(translation_mm=(1.0, 0.0, 0.0))
+    session.accept()
+    again = RegistrationSession(ReadingSession(reading.source), store)
+    assert again.radius_mm != 35.0
+    open_case(again.reading)
+    assert again.radius_mm == 35.0
+
+
 def test_a_treated_lesion_without_a_level_name_still_centres_the_region(pair) -> None:
     source = InMemorySource("unnamed level")
     source.add("MDA-050", "baseline", [pair[0]],

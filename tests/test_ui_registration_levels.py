@@ -133,6 +133,7 @@ def test_labels_and_landmark_pairs_live_in_the_workspace(qtbot, workspace) -> No
             assert label.labelled_by == "ulla"
             np.testing.assert_allclose(label.center, window.session.sides["baseline"].cursor)
             _pick(controller, "L1")
+            controller.radius_box.setValue(35)
             controller.landmarks_button.setChecked(True)
             for point in base:
                 _click(window, "baseline", point)
@@ -149,6 +150,7 @@ def test_labels_and_landmark_pairs_live_in_the_workspace(qtbot, workspace) -> No
         try:
             _open(qtbot, again)
             assert "L1" in _items(controller) and controller.level_box.currentText() == "L1"
+            assert controller.radius_box.value() == 35 and controller.session.radius_mm == 35.0
             assert "3 landmark pair(s) shown" in controller.info.text()
             assert len(controller.session.complete_pairs()[0]) == 3
             again.session.set_cursor("baseline", base[0])

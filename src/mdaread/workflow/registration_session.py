@@ -137,7 +137,7 @@ class RegistrationSession:
     def reset(self) -> None:
         """Forget the proposal, landmarks and centre (another case, follow-up or series); then,
         when both series are on show, take up the accepted registration stored for the pair:
-        its region (centre, level) and its landmark pairs, shown again."""
+        its region (centre, radius, level) and its landmark pairs, shown again."""
         self.generation += 1
         self._center, self._level = None, None
         self.pairs = []
@@ -162,6 +162,8 @@ class RegistrationSession:
         if where.center is not None:
             self._center = np.asarray(where.center, dtype=np.float64)
             self._level = where.level
+        if where.radius_mm is not None and np.isfinite(where.radius_mm):
+            self.radius_mm = float(where.radius_mm)  # the region it was accepted on
         self.pairs = [LandmarkPair(np.asarray(b, dtype=np.float64),
                                    np.asarray(f, dtype=np.float64)) for b, f in where.pairs]
 
