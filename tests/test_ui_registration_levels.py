@@ -60,6 +60,12 @@ def _pick(controller: RegistrationController, text: str) -> None:
     box.activated.emit(index)
 
 
+def _marks(controller, side: str) -> set[str]:  # type: ignore[no-untyped-def]
+    """Level names written on ``side``'s views (each view shows the cursor's slice)."""
+    return {item.textItem.toPlainText() for m in controller.level_markers if m.side == side
+            for item in m.items}
+
+
 def test_label_the_cursor_then_pick_the_level(qtbot, pair) -> None:
     window, controller = _window(qtbot, make_source(pair))
     try:
@@ -75,6 +81,8 @@ def test_label_the_cursor_then_pick_the_level(qtbot, pair) -> None:
         assert _items(controller) == ["L2 (treated)", "L1", "Cursor"]
         assert "L1 labelled on the baseline" in controller.info.text()
         assert window.panels["baseline"].readout.text().endswith("L1")  # the readout knows it
+        assert _marks(controller, "baseline") == {"L1"}  # written on the baseline's slices
+        assert _marks(controller, "followup") == set()
         _pick(controller, "L1")
         session = controller.session
         landmark = next(lm for lm in session.levels() if lm.level == "L1")
@@ -94,6 +102,7 @@ def test_label_the_cursor_then_pick_the_level(qtbot, pair) -> None:
         assert [a.text() for a in removals] == ["L1"]
         removals[0].trigger()
         assert _items(controller) == ["L2 (treated)", "Cursor"]
+        assert _marks(controller, "baseline") == set()
         assert session.labelled("followup") == ["L1"]
     finally:
         window.close()

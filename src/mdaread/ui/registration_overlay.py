@@ -164,3 +164,40 @@ class LandmarkMarkers:
             self.scatter.setData(pos=points)
         else:
             self.scatter.clear()
+
+
+LEVEL_MARK_MM = 10.0
+"""A level label shows on slices within this distance of its centre (about half a body)."""
+
+
+class LevelMarkers:
+    """The reader's vertebral level labels ("L1") of one side, written at their centres on the
+    slices within LEVEL_MARK_MM of them, so that a label can be checked where it was put."""
+
+    def __init__(self, side: str, view: SliceView) -> None:
+        self.side, self.view = side, view
+        self.items: list[pg.TextItem] = []
+        view.add_overlay(self.update)
+
+    def update(self, view: SliceView, state: SideState) -> None:
+        for item in self.items:
+            view.view_box.removeItem(item)
+        self.items = []
+        g, series = view.geometry_, state.series
+        if g is None or series is None:
+            return
+        du, dv = g.pixel_mm
+        for landmark in state.landmarks:
+            if landmark.kind != "label" or landmark.series_uid not in ("", series.series_uid):
+                continue
+            c, r, s = g.to_display(landmark.center)
+            if abs(s - view.slice_index) * g.slice_mm > LEVEL_MARK_MM:
+                continue
+            colour = theme.BASELINE if self.side == "baseline" else theme.FOLLOWUP
+            # a translucent plate keeps the name legible over bright bone, as the view labels
+            item = pg.TextItem(landmark.level, color=colour, anchor=(0.5, 0.5),
+                               fill=pg.mkBrush(17, 19, 21, 170))
+            item.setPos(c * du, r * dv)
+            item.setZValue(11)
+            view.view_box.addItem(item, ignoreBounds=True)
+            self.items.append(item)

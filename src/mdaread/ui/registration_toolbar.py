@@ -39,7 +39,12 @@ from mdaread.errors import MdareadError
 from mdaread.ui import loader, theme
 from mdaread.ui.main_window import MainWindow
 from mdaread.ui.registration_levels import LevelControls
-from mdaread.ui.registration_overlay import MODES, BaselineOverlay, LandmarkMarkers
+from mdaread.ui.registration_overlay import (
+    MODES,
+    BaselineOverlay,
+    LandmarkMarkers,
+    LevelMarkers,
+)
 from mdaread.workflow.reading import SIDES
 from mdaread.workflow.registration_session import (
     NUDGE_DEG,
@@ -99,6 +104,8 @@ class RegistrationController:
                          for plane, view in window.panels["baseline"].views.items()}
         self.markers = [LandmarkMarkers(session, side, view)
                         for side in SIDES for view in window.panels[side].views.values()]
+        self.level_markers = [LevelMarkers(side, view)
+                              for side in SIDES for view in window.panels[side].views.values()]
         self._build_toolbar()
         self._build_shortcuts()
         self._wrap_clicks()
@@ -154,7 +161,7 @@ class RegistrationController:
         self.radius_box.setToolTip("Radius of the region around the centre that is registered "
                                    "and overlaid")
         self.radius_box.valueChanged.connect(self.set_radius)
-        self.session.region_changed.connect(self._show_radius)
+        self.session.region_changed.connect(self._region_changed)
         bar.addWidget(self.radius_box)
         bar.addSeparator()
         self.landmarks_button = self._button(
@@ -331,12 +338,14 @@ class RegistrationController:
         self.info.setText(f"  region centre: LPS ({x:.0f}, {y:.0f}, {z:.0f}) mm  ")
         self.redraw()
 
-    def _show_radius(self) -> None:
-        """The box follows the session (a reopened pair brings its accepted radius back)."""
+    def _region_changed(self) -> None:
+        """Centre, level, radius or labels changed: the radius box follows the session (a
+        reopened pair brings its accepted radius back) and the views redraw (level labels)."""
         if self.radius_box.value() != round(self.session.radius_mm):
             self.radius_box.blockSignals(True)
             self.radius_box.setValue(round(self.session.radius_mm))
             self.radius_box.blockSignals(False)
+        self.redraw()
 
     def set_radius(self, radius_mm: float) -> None:
         self.session.radius_mm = float(radius_mm)
