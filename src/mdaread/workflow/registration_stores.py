@@ -91,12 +91,16 @@ class WorkspaceRegistrationStore:
         ids = (self.series_id(baseline), self.series_id(followup))
         if ids[0] is None or ids[1] is None:
             return None
-        accepted = [r for r in self.ws.list_registrations(ids[0], ids[1])
-                    if r.status == "accepted"]
-        if not accepted:
-            return None
-        return _decision(max(accepted, key=lambda r: (r.accepted_at or "", r.id)),
-                         self.actor.user)
+        record = latest_accepted(self.ws, ids[0], ids[1])
+        return None if record is None else _decision(record, self.actor.user)
+
+
+def latest_accepted(ws: Any, baseline_id: int, followup_id: int) -> Any | None:
+    """The newest accepted registration record of a (baseline, follow-up) series pair in the
+    workspace ``ws`` (by acceptance time, then id), None when there is none."""
+    accepted = [r for r in ws.list_registrations(baseline_id, followup_id)
+                if r.status == "accepted"]
+    return max(accepted, key=lambda r: (r.accepted_at or "", r.id)) if accepted else None
 
 
 def _decision(record: Any, user: str) -> Decision:

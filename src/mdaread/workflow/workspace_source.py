@@ -7,7 +7,9 @@ never the SQLite connection (storage allows one connection per thread).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +25,8 @@ from mdaread.storage import (
     WorkspaceRepository,
 )
 from mdaread.storage.files import check_files
+from mdaread.workflow.registration_records import lps_tuple
+from mdaread.workflow.registration_stores import latest_accepted
 from mdaread.workflow.worklist import Landmark, SeriesChoice, WorklistEntry, timepoint_rank
 from mdaread.workflow.workspace_service import workspace_status
 
@@ -100,15 +104,14 @@ class WorkspaceSource:
         if tp is None:
             return extra
         lesions = {lesion.lesion_id: lesion for lesion in self.ws.list_lesions(subject)}
-        treated = {lesion.level for lesion in lesions.values() if lesion.treated_index}
-        out = self._labels(subject, tp.id, treated)
+        out = self._labels(subject, tp.id, _treated_levels(lesions.values()))
         for read in self.ws.list_reads(subject=subject, timepoint_id=tp.id, current_only=True):
             for m in self.ws.list_measurements(read.id):
                 lesion = lesions.get(m.lesion_id)
                 if lesion is None or not m.endpoints:
                     continue
                 center = np.mean(np.asarray(m.endpoints, dtype=np.float64), axis=0)
-                out.append(Landmark(lesion.level, _point(center), lesion.treated_index,
+                out.append(Landmark(lesion.level, lps_tuple(center), lesion.treated_index,
                                     kind="lesion", series_uid=m.series_uid))
         return out + extra
 
@@ -117,13 +120,11 @@ class WorkspaceSource:
         tp = self.ws.find_timepoint(subject, timepoint)
         if tp is None:
             return []
-        treated = {lesion.level for lesion in self.ws.list_lesions(subject)
-                   if lesion.treated_index}
-        return self._labels(subject, tp.id, treated)
+        return self._labels(subject, tp.id, _treated_levels(self.ws.list_lesions(subject)))
 
     def _labels(self, subject: str, timepoint_id: int, treated: set[str]) -> list[Landmark]:
         uids = {s.id: s.series_uid for s in self.ws.list_series(subject, timepoint_id)}
-        return [Landmark(r.level, _point(r.center), r.level in treated, kind="label",
+        return [Landmark(r.level, lps_tuple(r.center), r.level in treated, kind="label",
                          series_uid=uids[r.series_id])
                 for r in self.ws.list_level_labels(subject=subject) if r.series_id in uids]
 
@@ -131,12 +132,11 @@ class WorkspaceSource:
                     center: npt.ArrayLike, reason: str = "") -> Landmark:
         """Store "this is ``level``" at ``center`` (LPS mm of ``series``) as this source's
         actor; a label of that level on the series is replaced (audited)."""
-        point = _point(np.asarray(center, dtype=np.float64).reshape(3))
+        point = lps_tuple(np.asarray(center, dtype=np.float64).reshape(3))
         record = self.ws.set_level_label(self.actor, self._series_id(series), level, point,
                                          reason)
-        treated = {lesion.level for lesion in self.ws.list_lesions(subject)
-                   if lesion.treated_index}
-        return Landmark(record.level, _point(record.center), record.level in treated,
+        treated = _treated_levels(self.ws.list_lesions(subject))
+        return Landmark(record.level, lps_tuple(record.center), record.level in treated,
                         kind="label", series_uid=series.series_uid)
 
     def remove_level_label(self, subject: str, timepoint: str, series: SeriesChoice,
@@ -162,13 +162,10 @@ class WorkspaceSource:
         ids = [self._files[c.ref][0] for c in (baseline, followup) if c.ref in self._files]
         if len(ids) != 2:
             return None
-        accepted = [r for r in self.ws.list_registrations(ids[0], ids[1])
-                    if r.status == "accepted"]
-        if not accepted:
-            return None
-        return max(accepted, key=lambda r: (r.accepted_at or "", r.id))
+        record: RegistrationRecord | None = latest_accepted(self.ws, ids[0], ids[1])
+        return record
 
 
-def _point(values: npt.ArrayLike) -> tuple[float, float, float]:
-    x, y, z = (float(v) for v in np.asarray(values, dtype=np.float64).reshape(3))
-    return (x, y, z)
+def _treated_levels(lesions: Iterable[Any]) -> set[str]:
+    """Levels that hold a treated index lesion (lesion records of the workspace)."""
+    return {lesion.level for lesion in lesions if lesion.treated_index}
