@@ -40,7 +40,6 @@ NATIVE_MAX_SPACING_MM = 1.5
 STEPS = (0.3, 0.002, 0.7)  # starts within ~0.5 mm of the optimum: small, slowly shrinking steps
 FLOOR = 0.3  # sampling density at the wide ball's edge relative to the inner ball
 BINS = 64
-REGULAR_NATIVE = True  # regular sampling on native grids (see optimise.run)
 SMALL_LEVELS: opt.Levels = ((1, 0.0, 0.1),)  # the 40 mm ball at the region's spacing
 
 
@@ -55,7 +54,6 @@ class Plan:
     samples: int = 0
     spacing_mm: float | None = None
     fraction: float = 0.0
-    steps: opt.Steps = STEPS
 
 
 # Chosen on two bent-spine sample trials (seeds 1 and 2, 84 pairs) and the real sagittal T1
@@ -112,8 +110,8 @@ def refine_wide(fixed: Volume, moving: Volume, fixed_small: tuple[sitk.Image, si
     except RegistrationError:
         return refine_small(*fixed_small, fit, center, max_iterations, cancel)
     final = opt.run(fixed_img, fixed_mask, moving_r, center, fit.matrix, max_iterations,
-                    cancel, ((1, 0.0, fraction),), plan.steps, bins=BINS,
-                    regular=REGULAR_NATIVE and plan.native, settle=True)
+                    cancel, ((1, 0.0, fraction),), STEPS, bins=BINS,
+                    regular=plan.native, settle=True)
     return opt.chain(fit, final)
 
 

@@ -223,8 +223,9 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, COARSE_MM,
                                                 kind=rg.modality_kind(fixed), matrix=np.eye(4))
     f_valid &= _ball(n, COARSE_MM, radius)
+    seeds = _seeds(fixed, moving, center, init)
     found: list[tuple[float, FloatArray]] = []
-    for seed in _seeds(fixed, moving, center, init):
+    for seed in seeds:
         m_vals, m_valid = rg.sampled_in_fixed_frame(
             moving, center, n + 2 * steps, COARSE_MM, kind=rg.modality_kind(moving),
             matrix=seed, mask_cement=True)
@@ -243,7 +244,7 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
             chosen.append(m)
     chosen = chosen[:3]
     cross_modality = rg.modality_kind(fixed) != rg.modality_kind(moving)
-    for seed in _seeds(fixed, moving, center, init) if cross_modality else []:
+    for seed in seeds if cross_modality else []:
         if all(np.linalg.norm(rigid.apply(seed, center) - rigid.apply(c, center)) >= 12.0
                for c in chosen):
             chosen.append(seed)
