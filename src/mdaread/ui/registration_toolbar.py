@@ -161,7 +161,7 @@ class RegistrationController:
         self.radius_box.setToolTip("Radius of the region around the centre that is registered "
                                    "and overlaid")
         self.radius_box.valueChanged.connect(self.set_radius)
-        self.session.region_changed.connect(self._region_changed)
+        self.session.region_changed.connect(self._show_radius)
         bar.addWidget(self.radius_box)
         bar.addSeparator()
         self.landmarks_button = self._button(
@@ -338,14 +338,12 @@ class RegistrationController:
         self.info.setText(f"  region centre: LPS ({x:.0f}, {y:.0f}, {z:.0f}) mm  ")
         self.redraw()
 
-    def _region_changed(self) -> None:
-        """Centre, level, radius or labels changed: the radius box follows the session (a
-        reopened pair brings its accepted radius back) and the views redraw (level labels)."""
+    def _show_radius(self) -> None:
+        """The box follows the session (a reopened pair brings its accepted radius back)."""
         if self.radius_box.value() != round(self.session.radius_mm):
             self.radius_box.blockSignals(True)
             self.radius_box.setValue(round(self.session.radius_mm))
             self.radius_box.blockSignals(False)
-        self.redraw()
 
     def set_radius(self, radius_mm: float) -> None:
         self.session.radius_mm = float(radius_mm)
