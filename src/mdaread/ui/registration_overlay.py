@@ -140,9 +140,7 @@ class LandmarkMarkers:
         view.add_overlay(self.update)
 
     def update(self, view: SliceView, state: SideState) -> None:
-        for label in self.labels:
-            view.view_box.removeItem(label)
-        self.labels = []
+        self.labels = _cleared(view, self.labels)
         g = view.geometry_
         points: list[tuple[float, float]] = []
         if g is not None:
@@ -155,11 +153,8 @@ class LandmarkMarkers:
                 if abs(s - view.slice_index) > 0.5:
                     continue  # on another slice of this view
                 points.append((c * du, r * dv))
-                label = pg.TextItem(str(number), color=theme.ACCENT, anchor=(-0.2, 1.1))
-                label.setPos(c * du, r * dv)
-                label.setZValue(11)
-                view.view_box.addItem(label, ignoreBounds=True)
-                self.labels.append(label)
+                self.labels.append(_text_at(view, str(number), (c * du, r * dv), theme.ACCENT,
+                                            anchor=(-0.2, 1.1)))
         if points:
             self.scatter.setData(pos=points)
         else:
@@ -180,9 +175,7 @@ class LevelMarkers:
         view.add_overlay(self.update)
 
     def update(self, view: SliceView, state: SideState) -> None:
-        for item in self.items:
-            view.view_box.removeItem(item)
-        self.items = []
+        self.items = _cleared(view, self.items)
         g, series = view.geometry_, state.series
         if g is None or series is None:
             return
@@ -195,9 +188,22 @@ class LevelMarkers:
                 continue
             colour = theme.BASELINE if self.side == "baseline" else theme.FOLLOWUP
             # a translucent plate keeps the name legible over bright bone, as the view labels
-            item = pg.TextItem(landmark.level, color=colour, anchor=(0.5, 0.5),
-                               fill=pg.mkBrush(17, 19, 21, 170))
-            item.setPos(c * du, r * dv)
-            item.setZValue(11)
-            view.view_box.addItem(item, ignoreBounds=True)
-            self.items.append(item)
+            self.items.append(_text_at(view, landmark.level, (c * du, r * dv), colour,
+                                       anchor=(0.5, 0.5), fill=pg.mkBrush(17, 19, 21, 170)))
+
+
+def _cleared(view: SliceView, items: list[pg.TextItem]) -> list[pg.TextItem]:
+    """Take ``items`` off ``view``; returns the empty list that replaces them."""
+    for item in items:
+        view.view_box.removeItem(item)
+    return []
+
+
+def _text_at(view: SliceView, text: str, position: tuple[float, float], colour: str, *,
+             anchor: tuple[float, float], fill: object = None) -> pg.TextItem:
+    """A text item at ``position`` (view coordinates, mm) above the image and crosshair."""
+    item = pg.TextItem(text, color=colour, anchor=anchor, fill=fill)
+    item.setPos(*position)
+    item.setZValue(11)
+    view.view_box.addItem(item, ignoreBounds=True)
+    return item
