@@ -258,6 +258,36 @@ def test_cancel_stops_loading_and_the_window_stays_responsive(qtbot, window) -> 
     assert "cancelled" in w.panels["baseline"].info.text()
 
 
+class _LateSource(InMemorySource):
+    """A load that still reports progress and a volume after the window closed on it."""
+
+    def load(self, series, progress, cancel):
+        for _ in range(500):
+            if cancel():
+                break
+            threading.Event().wait(0.01)
+        progress(0.9, "finished after the window closed")
+        return super().load(series, progress, cancel)
+
+
+def test_worker_results_after_the_window_closed_are_dropped(qtbot, window) -> None:
+    """Job signals reach plain callables, which Qt does not disconnect when the window goes:
+    a result queued for a closed window must not touch its widgets (it crashed a test run)."""
+    src = _LateSource("late")
+    src.add("MDA-010", "baseline", [_volume("late-b")])
+    src.add("MDA-010", "1m", [_volume("late-f")])
+    w = window(src)
+    w.open_case("MDA-010", "1m")
+    qtbot.waitUntil(lambda: w.is_loading, timeout=3000)
+    assert w.progress_bar.value() == 0
+    w.close()  # cancels the jobs and waits for the worker threads
+    qtbot.wait(100)  # the queued progress/succeeded/finished signals arrive now
+    assert w.progress_bar.value() == 0  # the late progress report was not drawn
+    assert w.status_label.text() != "finished after the window closed"
+    assert w.session.sides["baseline"].volume is None
+    assert w.closed
+
+
 def test_overlay_hook_and_side_panel_dock(qtbot, window) -> None:
     from PyQt6.QtWidgets import QLabel
 

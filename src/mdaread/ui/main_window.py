@@ -4,6 +4,8 @@ worker thread with a progress bar and a cancel button."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PyQt6.QtCore import QEventLoop, Qt, QThreadPool, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
@@ -45,6 +47,10 @@ class MainWindow(QMainWindow):
         self.source = source
         self.session = ReadingSession(source)
         self.jobs: dict[str, loader.Job] = {}
+        self.closed = False
+        """True once the window closed: worker results still queued for it are dropped (the
+        job signals reach plain Python callables, which Qt does not disconnect when the
+        window's widgets are destroyed — drawing into them crashed the test process)."""
         self._progress: dict[str, float] = {}
         self.error_dialog: QMessageBox | None = None
         self.last_error = ""
@@ -254,12 +260,14 @@ class MainWindow(QMainWindow):
         job = loader.Job(f"{side}: {choice.description}",
                          lambda progress, cancel: self.session.load_volume(choice, progress,
                                                                            cancel))
-        job.signals.progress.connect(lambda f, m, s=side: self._job_progress(s, f, m))
-        job.signals.succeeded.connect(lambda volume, s=side, j=job: self._loaded(s, j, choice,
-                                                                                 volume))
-        job.signals.failed.connect(lambda message, s=side, j=job: self._load_failed(s, j,
-                                                                                    message))
-        job.signals.finished.connect(lambda s=side, j=job: self._job_finished(s, j))
+        job.signals.progress.connect(self.while_open(
+            lambda f, m, s=side: self._job_progress(s, f, m)))
+        job.signals.succeeded.connect(self.while_open(
+            lambda volume, s=side, j=job: self._loaded(s, j, choice, volume)))
+        job.signals.failed.connect(self.while_open(
+            lambda message, s=side, j=job: self._load_failed(s, j, message)))
+        job.signals.finished.connect(self.while_open(
+            lambda s=side, j=job: self._job_finished(s, j)))
         self.jobs[side] = job
         self._progress[side] = 0.0
         self.status_label.setText(f"Loading {job.name}…")
@@ -370,7 +378,15 @@ class MainWindow(QMainWindow):
         self.registration_status.setText(text)
         self.registration_status.setToolTip(tip)
 
+    def while_open(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """``callback`` for a worker signal, skipped once the window has closed."""
+        def guarded(*args: object) -> None:
+            if not self.closed:
+                callback(*args)
+        return guarded
+
     def closeEvent(self, event):
+        self.closed = True
         for job in self.jobs.values():
             job.cancel()
         QThreadPool.globalInstance().waitForDone(5000)

@@ -271,13 +271,15 @@ class RegistrationController:
             return
         worker = loader.Job(f"registration ({job.kind})",
                             lambda progress, cancel: job.run(progress, cancel))
-        worker.signals.progress.connect(self._progress)
-        worker.signals.succeeded.connect(lambda result: self.session.finish(job, result))
-        worker.signals.failed.connect(
+        guard = self.window.while_open
+        worker.signals.progress.connect(guard(self._progress))
+        worker.signals.succeeded.connect(guard(lambda result: self.session.finish(job, result)))
+        worker.signals.failed.connect(guard(
             lambda message: self.session.fail(job, f"registration failed, the previous "
-                                                   f"mapping is kept: {message}"))
-        worker.signals.cancelled.connect(lambda: self.info.setText("  registration cancelled  "))
-        worker.signals.finished.connect(lambda w=worker: self._finished(w))
+                                                   f"mapping is kept: {message}")))
+        worker.signals.cancelled.connect(
+            guard(lambda: self.info.setText("  registration cancelled  ")))
+        worker.signals.finished.connect(guard(lambda w=worker: self._finished(w)))
         self.job = worker
         self._progress(0.0, "registering…")
         self._show_busy(True)
