@@ -266,8 +266,7 @@ class MainWindow(QMainWindow):
             lambda volume, s=side, j=job: self._loaded(s, j, choice, volume)))
         job.signals.failed.connect(self.while_open(
             lambda message, s=side, j=job: self._load_failed(s, j, message)))
-        job.signals.finished.connect(self.while_open(
-            lambda s=side, j=job: self._job_finished(s, j)))
+        job.signals.finished.connect(lambda s=side, j=job: self._job_finished(s, j))
         self.jobs[side] = job
         self._progress[side] = 0.0
         self.status_label.setText(f"Loading {job.name}…")
@@ -301,6 +300,8 @@ class MainWindow(QMainWindow):
     def _job_finished(self, side: str, job: loader.Job) -> None:
         if self.jobs.get(side) is job:
             del self.jobs[side]
+        if self.closed:
+            return  # the bookkeeping above only: the widgets may be gone
         if not self.jobs:
             self.progress_bar.hide()
             self.cancel_button.hide()
@@ -390,4 +391,7 @@ class MainWindow(QMainWindow):
         for job in self.jobs.values():
             job.cancel()
         QThreadPool.globalInstance().waitForDone(5000)
+        for panel in self.panels.values():
+            for view in panel.views.values():
+                view.release()
         super().closeEvent(event)

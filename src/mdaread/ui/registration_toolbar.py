@@ -279,7 +279,7 @@ class RegistrationController:
                                                    f"mapping is kept: {message}")))
         worker.signals.cancelled.connect(
             guard(lambda: self.info.setText("  registration cancelled  ")))
-        worker.signals.finished.connect(guard(lambda w=worker: self._finished(w)))
+        worker.signals.finished.connect(lambda w=worker: self._finished(w))
         self.job = worker
         self._progress(0.0, "registering…")
         self._show_busy(True)
@@ -294,6 +294,8 @@ class RegistrationController:
     def _finished(self, worker: loader.Job) -> None:
         if self.job is worker:
             self.job = None
+        if self.window.closed:
+            return  # the bookkeeping above only: the widgets may be gone
         self._show_busy(False)
         self._update_actions()
 

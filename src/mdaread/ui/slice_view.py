@@ -159,6 +159,13 @@ class SliceView(QWidget):
         self.warning = self._overlay_label(colour=theme.ERROR)
         self.setMinimumSize(160, 140)
 
+    def release(self) -> None:
+        """Empty the scene before Qt destroys the widgets (pyqtgraph's own teardown): items
+        left in a scene while its view and ViewBox are deleted were painted or measured after
+        their ViewBox had gone, and the process crashed. The view draws nothing afterwards."""
+        self.overlays.clear()
+        self.graphics.close()
+
     def _overlay_label(self, colour: str = theme.MUTED) -> QLabel:
         label = QLabel(self.graphics)
         # a translucent plate keeps the letters legible over bright bone and the crosshair
