@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import pkgutil
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from mdaread import __version__
+from mdaread.commands.output import error
 from mdaread.errors import MdareadError
 
 EXIT_OK = 0
@@ -39,18 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
         if register is not None:
             register(subparsers)
     return parser
-
-
-def print_json(payload: Any) -> None:
-    """Write a --json payload to stdout (stable key order as built, UTF-8, no NaN)."""
-    sys.stdout.write(json.dumps(payload, indent=2, allow_nan=False) + "\n")
-
-
-def error(message: str) -> None:
-    """One line on stderr, the way every command reports bad input."""
-    # a file name that is not UTF-8 arrives as lone surrogates: show them, never crash on them
-    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
-    sys.stderr.write(f"mdaread: error: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.criteria import assess_subject, results_to_batch_json
 
     protocol, subjects = load_batch(Path(args.file))

@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.storage import open_workspace
 
     # unchecked: a damaged file is reported below (integrity_check, exit 1) where it can be read

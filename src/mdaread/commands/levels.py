@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.errors import InputError
     from mdaread.storage import open_workspace
 

@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.errors import CriteriaInputError, InputError
     from mdaread.jsonfile import read_json_file
     from mdaread.storage import Actor, open_workspace
@@ -69,7 +69,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.storage import open_workspace
     from mdaread.workflow.reads_import import list_read_rows
 

@@ -49,7 +49,7 @@ def _load(path: str, series_uid: str | None, role: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Load both volumes, register, print; exit 1 (after printing) when the fit failed."""
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.errors import InputError, RegistrationError
     from mdaread.registration import register_rigid
 

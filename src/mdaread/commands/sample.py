@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.errors import InputError
     from mdaread.sample.trial import Options, generate_trial
 

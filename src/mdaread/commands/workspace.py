@@ -66,7 +66,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.storage import open_workspace
     from mdaread.workflow.ingest import ingest_path, read_id_map, read_timepoint_map
     from mdaread.workflow.workspace_service import resolve_actor
@@ -101,7 +101,7 @@ def _print_import(report: Any) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from mdaread.cli import print_json
+    from mdaread.commands.output import print_json
     from mdaread.storage import open_workspace
     from mdaread.workflow.workspace_service import resolve_actor, workspace_status
 
