@@ -19,6 +19,7 @@ OWNERS = {
     "sqlite3": {"storage"},
     "pydicom": {"io"},
     "nibabel": {"io"},
+    "skimage": {"segmentation"},
 }
 
 

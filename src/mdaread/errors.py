@@ -32,3 +32,7 @@ class RegistrationError(MdareadError):
 
 class Cancelled(MdareadError):
     """A long job stopped because its cancel callable returned True."""
+
+
+class SegmentationError(InputError):
+    """A seed that gives no lesion: off the image, in air or cement, no lesion-like boundary."""
