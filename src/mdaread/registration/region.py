@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -93,28 +94,53 @@ def grid_n(center_mm: npt.ArrayLike, n: int, spacing_mm: float) -> sitk.Image:
 
 def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sitk.Image]:
     """Clamped float image and its validity mask (1 = usable voxel) on the volume's own grid."""
-    values = np.asarray(sub.array, dtype=np.float32)
-    valid = np.isfinite(values)
-    all_finite = bool(valid.all())  # integer pixel data always is: skip the NaN handling
-    if kind == "CT":
-        if mask_cement:
-            _mask_cement(values, valid, sub.spacing)
-        if not all_finite:
-            values = np.nan_to_num(values, nan=CT_CLAMP_HU[0])
-        values = np.clip(values, *CT_CLAMP_HU)
-    else:
-        finite = (values if all_finite else values[valid]).ravel()
-        sample = finite[:: max(1, finite.size // 50_000)]  # 250 voxels per 0.5 % tail suffice
-        lo, hi = (np.percentile(sample, [0.5, 99.5]) if sample.size else (0.0, 1.0))
-        if not all_finite:
-            values = np.nan_to_num(values, nan=float(lo))
-        values = np.clip(values, lo, hi)
+    values, valid = prepared_values(sub.array, sub.spacing, kind, mask_cement)
     image = to_sitk(Volume(array=values, affine=sub.affine))
-    mask = to_sitk(Volume(array=valid.astype(np.uint8), affine=sub.affine), np.uint8)
+    usable = np.ones(values.shape, np.uint8) if valid is None else valid.astype(np.uint8)
+    mask = to_sitk(Volume(array=usable, affine=sub.affine), np.uint8)
     return image, mask
 
 
-def _mask_cement(values: npt.NDArray[np.float32], valid: npt.NDArray[np.bool_],
+def prepared_values(array: npt.NDArray[Any], spacing: tuple[float, float, float],
+                    kind: str, mask_cement: bool,
+                    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_] | None]:
+    """Clamped float32 values ``[k, j, i]`` and the validity mask (None: every voxel valid).
+
+    Integer pixel data (every DICOM series) is always finite and, for CT, is clamped in its own
+    type before the float copy: no isfinite pass, no float clip (a clinical CT crop of 28 M
+    voxels: 0.04 s instead of 0.2 s once its memory is warm)."""
+    if kind == "CT" and np.issubdtype(array.dtype, np.integer):
+        info = np.iinfo(array.dtype)
+        cement = (mask_cement and info.max > CT_CEMENT_HU
+                  and bool(np.max(array) > CT_CEMENT_HU))
+        valid: npt.NDArray[np.bool_] | None = None
+        if cement:
+            valid = np.ones(array.shape, dtype=bool)
+            _mask_cement(array, valid, spacing)
+        lo, hi = int(max(CT_CLAMP_HU[0], info.min)), int(min(CT_CLAMP_HU[1], info.max))
+        return np.asarray(np.clip(array, lo, hi), dtype=np.float32), valid
+    values = np.array(array, dtype=np.float32)  # a copy: clipped in place below
+    finite = np.isfinite(values)
+    all_finite = bool(finite.all())
+    valid = None if all_finite else finite
+    if kind == "CT":
+        if mask_cement and bool(np.max(values, initial=-np.inf, where=finite) > CT_CEMENT_HU):
+            valid = finite
+            _mask_cement(values, valid, spacing)
+        if not all_finite:
+            values = np.nan_to_num(values, nan=CT_CLAMP_HU[0])
+        np.clip(values, *CT_CLAMP_HU, out=values)
+    else:
+        usable = (values if all_finite else values[finite]).ravel()
+        sample = usable[:: max(1, usable.size // 50_000)]  # 250 voxels per 0.5 % tail suffice
+        low, high = (np.percentile(sample, [0.5, 99.5]) if sample.size else (0.0, 1.0))
+        if not all_finite:
+            values = np.nan_to_num(values, nan=float(low))
+        np.clip(values, low, high, out=values)
+    return values, valid
+
+
+def _mask_cement(values: npt.NDArray[Any], valid: npt.NDArray[np.bool_],
                  spacing: tuple[float, float, float], rim_mm: float = 2.0) -> None:
     """Clear ``valid`` on cement (> CT_CEMENT_HU) and on a ``rim_mm`` rim around it, where partial
     volume still makes voxels brighter than bone. Works in the cement's bounding box only."""
