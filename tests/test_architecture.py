@@ -1,4 +1,5 @@
-"""The house rules of design.md: a Qt-free core, each third-party library in one package."""
+"""The house rules of design.md: a Qt-free core, each third-party library in one package, and the
+import contract (layers, independent adapters, no module cycles) of tests/import_contract.py."""
 
 from __future__ import annotations
 
@@ -9,18 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from import_contract import OWNERS, check
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "mdaread"
 
-# library (top-level import name) → the only packages that may import it
-OWNERS = {
-    "PyQt6": {"ui"},
-    "pyqtgraph": {"ui"},
-    "SimpleITK": {"registration"},
-    "sqlite3": {"storage"},
-    "pydicom": {"io"},
-    "nibabel": {"io"},
-    "skimage": {"segmentation"},
-}
+# library (top-level import name) → the only packages that may import it: import_contract.OWNERS
 
 
 def _core_modules() -> list[str]:
@@ -74,3 +68,8 @@ def test_each_library_lives_in_one_package(library: str) -> None:
         if library in _imports(path) and package not in OWNERS[library]:
             offenders.append(str(path.relative_to(SRC)))
     assert not offenders, f"{library} imported outside {OWNERS[library]}: {offenders}"
+
+
+def test_import_contract_holds() -> None:
+    problems = check(SRC)
+    assert not problems, "import contract broken:\n" + "\n".join(problems)

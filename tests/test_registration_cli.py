@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import registration_phantom as phantom
 from mdaread.cli import main
 from mdaread.geometry import rigid
 from mdaread.io import write_nifti
-from mdaread.registration import phantom
 
 SMALL = {"shape": (40, 80, 80), "spacing": (1.5, 1.5, 2.5)}
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import registration_phantom as phantom
 from mdaread.errors import Cancelled, RegistrationError
 from mdaread.geometry import rigid
 from mdaread.model.volume import Volume
-from mdaread.registration import landmark_rigid, phantom, register_rigid
+from mdaread.registration import landmark_rigid, register_rigid
 from mdaread.registration.region import CT_CEMENT_HU, _mask_cement
 
 SMALL = {"shape": (40, 80, 80), "spacing": (1.5, 1.5, 2.5)}

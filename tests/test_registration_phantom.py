@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import registration_phantom as phantom
 from mdaread.geometry import rigid
 from mdaread.model.volume import Volume
-from mdaread.registration import landmark_rigid, phantom, register_rigid
+from mdaread.registration import landmark_rigid, register_rigid
 
 CENTRE = np.zeros(3)  # the treated vertebra of the phantom, baseline LPS mm
 SAGITTAL = np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])  # i→P, j→I, k→L

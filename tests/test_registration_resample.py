@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import registration_phantom as phantom
 from mdaread.errors import RegistrationError
 from mdaread.geometry import rigid
 from mdaread.model.volume import Volume
@@ -13,7 +14,6 @@ from mdaread.registration import (
     checkerboard,
     difference,
     fixed_region,
-    phantom,
     resample_to_fixed,
 )
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import registration_phantom as phantom
 from mdaread.errors import InputError
 from mdaread.geometry import rigid
 from mdaread.model import Volume
-from mdaread.registration import phantom
 from mdaread.workflow.reading import ReadingSession
 from mdaread.workflow.registration_session import (
     MemoryRegistrationStore,

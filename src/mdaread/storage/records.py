@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mdaread.model.vocabulary import LABELLED_LEVELS
+
 Role = Literal["reader", "adjudicator", "data_manager"]
 ROLES: tuple[str, ...] = ("reader", "adjudicator", "data_manager")
 PURPOSES: tuple[str, ...] = ("primary", "reread", "adjudication")
 READ_STATUSES: tuple[str, ...] = ("draft", "signed")
 REGISTRATION_STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected")
 MEASUREMENT_METHODS: tuple[str, ...] = ("manual", "semi-auto")
-VERTEBRAL_LEVELS: tuple[str, ...] = (*(f"T{n}" for n in range(1, 13)),
-                                     *(f"L{n}" for n in range(1, 6)), "S1")
-"""The vertebral levels a reader may label, cranial to caudal."""
+VERTEBRAL_LEVELS: tuple[str, ...] = LABELLED_LEVELS
+"""The vertebral levels a reader may label, cranial to caudal (model.vocabulary)."""
 
 
 def vertebral_level(text: str) -> str:

@@ -14,12 +14,12 @@ from PyQt6.QtCore import QEventLoop, QTimer
 from PyQt6.QtWidgets import QApplication
 
 from mdaread.errors import InputError
-from mdaread.storage import refuse_overwriting_database
 from mdaread.ui.guided_read_panel import attach_guided_read
 from mdaread.ui.main_window import MainWindow
 from mdaread.ui.registration_toolbar import attach_registration
 from mdaread.ui.theme import apply_theme
 from mdaread.workflow.worklist import ReadingSource, sort_worklist
+from mdaread.workflow.workspace_service import refuse_overwriting_database
 
 WINDOW_SIZE = (1600, 1000)
 

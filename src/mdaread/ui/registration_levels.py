@@ -11,17 +11,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PyQt6.QtGui import QAction
-from PyQt6.QtWidgets import QComboBox, QMenu, QToolButton
+from PyQt6.QtWidgets import QComboBox, QLabel, QMenu, QToolButton
 
 from mdaread.errors import MdareadError
-from mdaread.storage import VERTEBRAL_LEVELS
-from mdaread.workflow.registration_session import Decision
+from mdaread.model.vocabulary import LABELLED_LEVELS
+from mdaread.ui.main_window import MainWindow
+from mdaread.workflow.registration_session import Decision, RegistrationSession
 
-if TYPE_CHECKING:
-    from mdaread.ui.registration_toolbar import RegistrationController
+
+class RegistrationHost(Protocol):
+    """What the level controls use of their RegistrationController (registration_toolbar),
+    named here so that the two modules do not import each other."""
+
+    window: MainWindow
+    session: RegistrationSession
+    active_side: str
+    info: QLabel
+
+    def centre_on_cursor(self) -> None: ...
+
+    def redraw(self) -> None: ...
+
 
 CURSOR_ITEM = "Cursor"
 """The Level combo's last entry: centre the region on the baseline cursor."""
@@ -30,7 +43,7 @@ CURSOR_ITEM = "Cursor"
 class LevelControls:
     """The Level combo (``box``) and the Label button (``button``) of one controller."""
 
-    def __init__(self, controller: RegistrationController) -> None:
+    def __init__(self, controller: RegistrationHost) -> None:
         self.controller = controller
         self.session = controller.session
         self._shown_stored: Decision | None = None
@@ -64,7 +77,7 @@ class LevelControls:
         thoracic = QMenu("T1 – T12", menu)
         menu.addMenu(thoracic)
         actions: dict[str, QAction] = {}
-        for level in VERTEBRAL_LEVELS:
+        for level in LABELLED_LEVELS:
             parent = thoracic if level.startswith("T") else menu
             action = QAction(level, parent)
             action.triggered.connect(lambda _=False, name=level: self.label(name))

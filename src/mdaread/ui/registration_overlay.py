@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import QGraphicsRectItem
 
 from mdaread.errors import MdareadError
 from mdaread.geometry.mpr import Mpr
+from mdaread.geometry.overlay import blend, checkerboard, difference
 from mdaread.geometry.window import apply_window
 from mdaread.model import Volume
 from mdaread.ui import theme
@@ -42,7 +43,6 @@ def compose(mode: str, base: Uint8, follow: Uint8, opacity: float = 0.5,
     - ``difference``: grey, 128 where the windowed values agree, darker/brighter where the
       follow-up is lower/higher.
     """
-    from mdaread.registration import blend, checkerboard, difference  # SimpleITK: on use
 
     if mode == "blend":
         grey = np.repeat(base[..., None].astype(np.float32), 3, axis=2)

@@ -21,14 +21,10 @@ from mdaread.model.observations import (
     NewLesion,
     Override,
 )
+from mdaread.model.vocabulary import LABELLED_LEVELS, VERTEBRAL_LEVELS
 
-VERTEBRAL_LEVELS: tuple[str, ...] = (
-    *(f"C{n}" for n in range(1, 8)), *(f"T{n}" for n in range(1, 13)),
-    *(f"L{n}" for n in range(1, 6)), *(f"S{n}" for n in range(1, 6)))
-"""Vertebral levels a lesion may sit in (the trial treats T5–L5; the panel offers T1–S1)."""
-
-PANEL_LEVELS: tuple[str, ...] = VERTEBRAL_LEVELS[VERTEBRAL_LEVELS.index("T1"):
-                                                 VERTEBRAL_LEVELS.index("S1") + 1]
+PANEL_LEVELS: tuple[str, ...] = LABELLED_LEVELS
+"""The levels the guided panel offers (model.vocabulary; the trial treats T5–L5)."""
 FLAGS: tuple[str, ...] = ("epidural_progression", "possible_flare", "possible_pseudoprogression",
                           "fracture")
 FLAG_QUESTIONS = {

@@ -14,6 +14,7 @@ from mdaread.criteria import parse_protocol
 from mdaread.errors import CriteriaInputError, InputError
 from mdaread.jsonfile import read_json_file
 from mdaread.storage import ROLES, Actor, ReadRecord, WorkspaceRepository
+from mdaread.storage import refuse_overwriting_database as refuse_overwriting_database  # for ui
 from mdaread.workflow.ingest import _csv_rows, parse_study_date
 
 TIMEPOINT_ORDER = ("baseline", "1m", "3m", "6m", "12m")
