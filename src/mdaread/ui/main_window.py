@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import (
 
 from mdaread.errors import MdareadError
 from mdaread.ui import loader
+from mdaread.ui.measure_tools import TOOLS, MeasureTools
 from mdaread.ui.shortcuts import ShortcutOverlay
 from mdaread.ui.side_panel import SidePanel
 from mdaread.ui.worklist_panel import WorklistPanel
@@ -82,6 +83,9 @@ class MainWindow(QMainWindow):
             panel.view_zoomed.connect(self._mirror_zoom)
             panel.view_reset.connect(self._mirror_reset)
             splitter.addWidget(panel)
+        self.measure_tools = MeasureTools(self.session,
+                                          {side: p.views for side, p in self.panels.items()})
+        self.measure_tools.on_tool = self._tool_armed
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -120,6 +124,15 @@ class MainWindow(QMainWindow):
         self.link_button.setToolTip("Link navigation between baseline and follow-up (L)")
         self.link_button.toggled.connect(self.session.set_linked)
         bar.addWidget(self.link_button)
+        self.tool_buttons: dict[str, QToolButton] = {}
+        for tool, text, key in (("caliper", "Caliper", "B"), ("ruler", "Ruler", "D")):
+            button = QToolButton()
+            button.setText(f"{text} ({key})")
+            button.setCheckable(True)
+            button.setToolTip(f"{text}: drag on a slice; drag a handle to edit; Esc cancels")
+            button.clicked.connect(lambda _=False, t=tool: self.measure_tools.arm(t))
+            self.tool_buttons[tool] = button
+            bar.addWidget(button)
         help_button = QToolButton()
         help_button.setText("Shortcuts (F1)")
         help_button.clicked.connect(lambda: self.overlay.toggle())
@@ -158,14 +171,21 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+]", lambda: self.step_followup(1))
         self._shortcut("Ctrl+[", lambda: self.step_followup(-1))
         self._shortcut("Ctrl+F", self.worklist.filter_edit.setFocus)
+        self._shortcut("B", lambda: self.measure_tools.arm("caliper"))
+        self._shortcut("D", lambda: self.measure_tools.arm("ruler"))
         self._shortcut("Esc", self._escape)
 
     def _escape(self) -> None:
-        """Esc closes the shortcut card when it is open, else cancels loading."""
+        """Esc closes the shortcut card when it is open, else cancels a measuring tool, else
+        cancels loading."""
         if self.overlay.isVisible():
             self.overlay.hide()
-        else:
+        elif not self.measure_tools.cancel():
             self.cancel_loading()
+
+    def _tool_armed(self, tool: str | None) -> None:
+        for name in TOOLS:
+            self.tool_buttons[name].setChecked(name == tool)
 
     def _shortcut(self, keys: str, slot) -> None:
         shortcut = QShortcut(QKeySequence(keys), self)

@@ -15,10 +15,12 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("R, Home", "reset zoom and pan (both sides when linked)"),
     ("C", "centre the view on the crosshair"),
     ("1  2  3  4", "bone / soft tissue / cement / MR auto window (both sides)"),
+    ("B", "bidimensional caliper: drag the long axis, then drag a handle"),
+    ("D", "ruler (distance in mm)"),
     ("L", "link or unlink navigation"),
     ("Ctrl+] / Ctrl+[", "next / previous follow-up"),
     ("Ctrl+F", "filter the worklist"),
-    ("Esc", "close this card, or cancel loading"),
+    ("Esc", "close this card, cancel the caliper / ruler, or cancel loading"),
     ("F1, ?", "show or hide this card"),
 )
 
