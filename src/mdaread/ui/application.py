@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QApplication
 from mdaread.errors import InputError
 from mdaread.ui.guided_read_panel import attach_guided_read
 from mdaread.ui.main_window import MainWindow
+from mdaread.ui.measure_link import attach_measurements
 from mdaread.ui.registration_toolbar import attach_registration
 from mdaread.ui.theme import apply_theme
 from mdaread.workflow.worklist import ReadingSource, sort_worklist
@@ -66,6 +67,7 @@ def run_workstation(source: ReadingSource, *, subject: str | None = None,
     app = application()
     window = MainWindow(source)
     attach_guided_read(window)  # the guided read dock follows the open case (workspace only)
+    attach_measurements(window)  # calipers feed the guided read, its measurements redraw
     attach_registration(window)  # register / overlay / accept on the registration toolbar
     previous_hook = sys.excepthook
     sys.excepthook = _unexpected_error_hook(window)

@@ -109,6 +109,8 @@ class BaselinePage(Page):
         self.treated = QCheckBox("Treated index lesion")
         self.add = QPushButton("Add lesion")
         self.add.clicked.connect(self._add)
+        self.pending: tuple[float, float, list[list[float]], str, Callable[[str], None]] | None \
+            = None  # a caliper's diameters in the form: end points, series, who to tell
         form = QGridLayout()
         form.addWidget(QLabel("Id"), 0, 0)
         form.addWidget(self.lesion_id, 0, 1)
@@ -142,11 +144,28 @@ class BaselinePage(Page):
     def complete(self) -> bool:
         return bool(self.read.tracked)
 
+    def offer_measurement(self, long_mm: float, perp_mm: float, endpoints: list[list[float]],
+                          series_uid: str, recorded: Callable[[str], None]) -> None:
+        """Fill the form's diameters from a caliper; *Add lesion* keeps its end points (LPS mm)
+        and series unless the reader retypes a diameter; ``recorded(lesion_id)`` follows."""
+        long_mm, perp_mm = round(long_mm, 1), round(perp_mm, 1)
+        self.long_mm.setText(f"{long_mm:g}")
+        self.perp_mm.setText(f"{perp_mm:g}")
+        self.pending = (long_mm, perp_mm, endpoints, series_uid, recorded)
+
     def _add(self) -> None:
-        self.call(self.read.add_lesion, self.lesion_id.text().strip(), self.level.currentText(),
+        lesion_id = self.lesion_id.text().strip()
+        long_mm, perp_mm = self.long_mm.value(), self.perp_mm.value()
+        self.call(self.read.add_lesion, lesion_id, self.level.currentText(),
                   self.phenotype.currentText(), self.well_defined.isChecked(),
-                  self.long_mm.value(), self.perp_mm.value(), self.treated.isChecked())
-        if any(les.id == self.lesion_id.text().strip() for les in self.read.tracked):
+                  long_mm, perp_mm, self.treated.isChecked())
+        added = any(les.id == lesion_id for les in self.read.tracked)
+        pending, self.pending = self.pending, None
+        if added and pending is not None and pending[:2] == (long_mm, perp_mm):
+            self.call(self.read.set_measurement, lesion_id, long_mm, perp_mm, pending[2],
+                      pending[3], "manual")
+            pending[4](lesion_id)
+        if added:
             for edit in (self.long_mm, self.perp_mm):
                 edit.clear()
             self.treated.setChecked(False)

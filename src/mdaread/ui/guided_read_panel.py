@@ -327,6 +327,8 @@ class GuidedReadController(QObject):
         self.panel: GuidedReadPanel | None = None
         self.current: tuple[str, str] | None = None
         self.tabbed = False
+        self.on_open: list[Callable[[GuidedRead], None]] = []
+        """Called with each read the dock opens (the calipers redraw its measurements)."""
         window.session.timepoint_changed.connect(lambda _side: self._later())
         window.session.cursor_changed.connect(self._cursor)
 
@@ -395,6 +397,8 @@ class GuidedReadController(QObject):
             self._keep(previous.read)
             previous.hide()
             previous.deleteLater()
+        for callback in self.on_open:
+            callback(read)
 
     def _place_dock(self, panel: QWidget) -> None:
         """Beside the viewers when the screen is wide enough; else as a tab beside the worklist,

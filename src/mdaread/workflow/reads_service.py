@@ -266,3 +266,14 @@ def correct(ws: WorkspaceRepository, actor: Actor, read: GuidedRead, reason: str
                          "a reason")
     new = ws.correct_read(actor, read.read_id, reason.strip())
     return open_guided_read(ws, actor, read.subject, read.label, new.purpose)
+
+
+def signed_measurements(ws: WorkspaceRepository, subject: str, label: str,
+                        reader: str | None = None) -> list[Measurement]:
+    """The measurements of the latest current signed read of ``subject`` at ``label`` (the
+    reader's own when there is one, else anyone's); empty when none is signed."""
+    reads = [r for r in ws.list_reads(subject, status="signed", current_only=True)
+             if r.timepoint_label == label]
+    mine = [r for r in reads if r.reader == reader]
+    chosen = (mine or reads)[-1:]
+    return _measurements(ws.list_measurements(chosen[0].id)) if chosen else []
