@@ -16,6 +16,7 @@ from mdaread.storage import Actor, create_workspace, open_workspace
 from mdaread.ui.guided_read_panel import GuidedReadPanel, attach_guided_read
 from mdaread.ui.main_window import MainWindow
 from mdaread.workflow.reads_service import correct, open_guided_read
+from mdaread.workflow.timestamps import reader_time
 
 DM = Actor("dana", "data_manager")
 RITA = Actor("rita", "reader")
@@ -126,6 +127,9 @@ def test_read_a_sample_subject_through_the_panel(qtbot, ws) -> None:
     (m,) = ws.list_measurements(read.id)
     assert (m.long_mm, m.perp_mm, m.method) == (22.0, 16.0, "manual")
     assert "Signed by rita" in panel.state.text()
+    # to the minute in the reader's zone, not the stored UTC with microseconds
+    assert read.signed_at not in panel.state.text()
+    assert f"at {reader_time(read.signed_at)} (locked)" in panel.state.text()
     assert not panel.pages[0].isEnabled() and not panel.sign_button.isEnabled()
 
 

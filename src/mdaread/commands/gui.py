@@ -4,8 +4,13 @@ in a fresh workspace). Qt and the heavy packages are imported inside the handler
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mdaread.storage import Actor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="sample trial folder (default: the repository's sample_dicom/)")
     demo.add_argument("--keep", metavar="W",
                       help="create the demo workspace in W (new folder) and keep it")
+    demo.add_argument("--user", help="reader name (default: $MDAREAD_USER, else 'demo reader')")
     _case_options(demo)
     demo.set_defaults(func=run_demo)
 
@@ -80,17 +86,28 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _demo_in(folder: Path, sample: Path, args: argparse.Namespace) -> int:
     from mdaread.app import run_workstation
-    from mdaread.storage import Actor, open_workspace
+    from mdaread.storage import open_workspace
     from mdaread.workflow.demo import build_demo_workspace, truth_landmarks
     from mdaread.workflow.workspace_source import WorkspaceSource
 
     build_demo_workspace(folder, sample, progress=_progress)
     sys.stderr.write("\n")
     with open_workspace(folder) as ws:
-        source = WorkspaceSource(ws, Actor("demo reader", "reader"), name="sample trial (demo)",
+        source = WorkspaceSource(ws, demo_actor(args.user), name="sample trial (demo)",
                                  extra_landmarks=truth_landmarks(sample))
         return run_workstation(source, subject=args.subject, timepoint=args.timepoint,
                                screenshot=args.screenshot)
+
+
+def demo_actor(user: str | None) -> Actor:
+    """Who signs in the demo: ``--user``, else $MDAREAD_USER, else "demo reader" (role reader);
+    a reader who set MDAREAD_USER expects their own name on what they sign."""
+    from mdaread.storage import Actor
+    from mdaread.workflow.workspace_service import resolve_actor
+
+    if user or os.environ.get("MDAREAD_USER"):
+        return resolve_actor(user, "reader")
+    return Actor("demo reader", "reader")
 
 
 def _progress(fraction: float, message: str) -> None:

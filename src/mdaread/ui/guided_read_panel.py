@@ -37,6 +37,7 @@ from mdaread.ui import theme
 from mdaread.ui.guided_pages import BaselinePage, LesionPage, Page, TimepointPage
 from mdaread.ui.guided_widgets import ResultBox, muted
 from mdaread.workflow.guided_read import GuidedRead
+from mdaread.workflow.timestamps import reader_time
 
 NO_MODALITY = "modality?"
 
@@ -268,7 +269,8 @@ class GuidedReadPanel(QWidget):
         self.modality.setCurrentText(read.modality or NO_MODALITY)
         self.modality.setEnabled(not read.locked)
         self.days.setVisible(read.days is None and not read.locked)
-        self.state.setText(f"Signed by {read.reader} at {read.signed_at} (locked)" if read.locked
+        signed = reader_time(read.signed_at)
+        self.state.setText(f"Signed by {read.reader} at {signed} (locked)" if read.locked
                            else f"Draft by {read.reader}" + (
                                f" · correction of read {read.supersedes}" if read.supersedes
                                else ""))
