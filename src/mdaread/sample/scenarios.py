@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LABELS = ("baseline", "1m", "3m", "6m", "12m")
-NOMINAL_DAYS = (-7, 30, 91, 182, 365)
+from mdaread.model.vocabulary import TIMEPOINT_LABELS
+
+LABELS = TIMEPOINT_LABELS
+NOMINAL_DAYS = (-7, 30, 91, 182, 365)  # the sample's scan schedule: baseline a week before
 
 # How a lesion looks when rendered (mdaread.sample.lesions draws each of these).
 LOOKS = ("lytic", "lytic_rim", "partial_fill", "filled", "blastic", "mixed", "gone")

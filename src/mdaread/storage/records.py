@@ -8,12 +8,10 @@ Every coordinate is LPS millimetres; matrices are 4×4 lists of rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-from mdaread.model.vocabulary import LABELLED_LEVELS
+from mdaread.model.vocabulary import LABELLED_LEVELS, ROLES, level_name
 
-Role = Literal["reader", "adjudicator", "data_manager"]
-ROLES: tuple[str, ...] = ("reader", "adjudicator", "data_manager")
 PURPOSES: tuple[str, ...] = ("primary", "reread", "adjudication")
 READ_STATUSES: tuple[str, ...] = ("draft", "signed")
 REGISTRATION_STATUSES: tuple[str, ...] = ("proposed", "accepted", "rejected")
@@ -25,11 +23,7 @@ VERTEBRAL_LEVELS: tuple[str, ...] = LABELLED_LEVELS
 def vertebral_level(text: str) -> str:
     """The canonical name of a vertebral level typed as ``l1`` or `` L1 `` → ``L1``;
     ValueError (with a one-line message listing the valid names) for anything else."""
-    name = str(text).strip().upper()
-    if name not in VERTEBRAL_LEVELS:
-        raise ValueError(f"{str(text).strip()!r} is not a vertebral level (T1–T12, L1–L5 "
-                         "or S1)")
-    return name
+    return level_name(text, VERTEBRAL_LEVELS)
 
 
 @dataclass(frozen=True)

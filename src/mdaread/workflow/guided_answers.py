@@ -21,7 +21,7 @@ from mdaread.model.observations import (
     NewLesion,
     Override,
 )
-from mdaread.model.vocabulary import LABELLED_LEVELS, VERTEBRAL_LEVELS
+from mdaread.model.vocabulary import LABELLED_LEVELS, VERTEBRAL_LEVELS, describe_levels
 
 PANEL_LEVELS: tuple[str, ...] = LABELLED_LEVELS
 """The levels the guided panel offers (model.vocabulary; the trial treats T5–L5)."""
@@ -40,7 +40,8 @@ _LESION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
 def check_level(level: str) -> str:
     """The level if it is a vertebra (``T1`` … ``S5``), else InputError."""
     if level not in VERTEBRAL_LEVELS:
-        raise InputError(f"{level!r} is not a vertebral level (C1–C7, T1–T12, L1–L5, S1–S5)")
+        raise InputError(f"{level!r} is not a vertebral level "
+                         f"({describe_levels(VERTEBRAL_LEVELS)})")
     return level
 
 

@@ -24,35 +24,14 @@ from typing import Any
 from mdaread.errors import InputError
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.model.scan import ScanResult, SeriesCandidate
+from mdaread.model.vocabulary import (
+    NOMINAL_DAYS,
+    days_since_treatment,
+    label_for_days,
+    parse_study_date,
+)
 from mdaread.storage import Actor, NewSeries, RecordNotFound, WorkspaceRepository, file_records
 from mdaread.storage.files import combined_hash
-
-TIMEPOINT_WINDOWS: tuple[tuple[str, int | None, int], ...] = (
-    ("baseline", None, 0), ("1m", 14, 60), ("3m", 61, 135), ("6m", 136, 270), ("12m", 271, 500),
-)
-"""(label, first day, last day) since treatment; None = open-ended (docs/contracts.md)."""
-
-NOMINAL_DAYS = {"baseline": 0, "1m": 30, "3m": 91, "6m": 182, "12m": 365}
-
-
-def label_for_days(days: int) -> str | None:
-    """The timepoint label whose window holds ``days`` since treatment, or None (ambiguous)."""
-    for label, first, last in TIMEPOINT_WINDOWS:
-        if (first is None or days >= first) and days <= last:
-            return label
-    return None
-
-
-def parse_study_date(value: str) -> date | None:
-    """DICOM DA (YYYYMMDD) or ISO (YYYY-MM-DD) → date; None when empty or malformed."""
-    text = value.strip().replace("-", "")
-    if len(text) != 8 or not text.isdigit():
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-
 
 # --- input files ---------------------------------------------------------------------------
 
@@ -240,7 +219,7 @@ class _Planner:
         study = parse_study_date(c.study_date)
         scan_date = study.isoformat() if study else None
         treatment = self._treatment_date(subject)
-        days = (study - treatment).days if study and treatment else None
+        days = days_since_treatment(study, treatment)
         row = self._mapped(c)
         known = self.ws.find_series(c.series_uid, c.key)
         if known and row is None:  # a re-import keeps a series where it was put

@@ -9,12 +9,12 @@ timepoints before this one (by days). Nothing of other subjects, and never the a
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
 from typing import Any
 
 from mdaread.criteria import CRITERIA_VERSION, parse_timepoint
 from mdaread.errors import InputError
 from mdaread.model.observations import LesionBaseline, ProtocolSettings
+from mdaread.model.vocabulary import days_since_treatment
 from mdaread.storage import (
     Actor,
     AssessmentRecord,
@@ -45,13 +45,10 @@ def timepoint_days(ws: WorkspaceRepository, actor: Actor, subject: str, label: s
     tp = ws.find_timepoint(subject, label)
     if tp is None:
         return None
-    treated = ws.get_subject(actor, subject).treatment_date
-    if tp.scan_date and treated:
-        try:
-            return float((date.fromisoformat(tp.scan_date) - date.fromisoformat(treated)).days)
-        except ValueError:
-            pass
-    return None if tp.nominal_day is None else float(tp.nominal_day)
+    days = days_since_treatment(tp.scan_date, ws.get_subject(actor, subject).treatment_date)
+    if days is None:
+        days = tp.nominal_day
+    return None if days is None else float(days)
 
 
 def baseline_label(ws: WorkspaceRepository, subject: str) -> str | None:

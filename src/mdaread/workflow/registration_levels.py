@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mdaread.errors import InputError
+from mdaread.model.vocabulary import level_rank
 from mdaread.workflow.reading import SIDES, ReadingSession, SideState
-from mdaread.workflow.registration_records import LevelStore, level_rank
+from mdaread.workflow.registration_records import LevelStore
 from mdaread.workflow.worklist import Landmark, SeriesChoice
 
 

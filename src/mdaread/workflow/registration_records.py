@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mdaread.errors import InputError
-from mdaread.storage import VERTEBRAL_LEVELS, vertebral_level
+from mdaread.storage import vertebral_level
 from mdaread.workflow.worklist import Landmark, SeriesChoice
 
 if TYPE_CHECKING:
@@ -121,12 +121,6 @@ def checked_level(name: str) -> str:
         return vertebral_level(name)
     except ValueError as exc:
         raise InputError(f"label a level: {exc}") from exc
-
-
-def level_rank(level: str) -> tuple[int, str]:
-    """Cranial to caudal; names outside T1…S1 after them."""
-    upper = level.upper()
-    return (VERTEBRAL_LEVELS.index(upper) if upper in VERTEBRAL_LEVELS else 99, upper)
 
 
 def lps_tuple(values: npt.ArrayLike) -> tuple[float, float, float]:

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mdaread.errors import InputError
+from mdaread.model.vocabulary import level_rank
 from mdaread.workflow.registration_records import (
     Decision,
     LevelStore,
@@ -19,7 +20,6 @@ from mdaread.workflow.registration_records import (
     Provenance,
     RegistrationStore,
     checked_level,
-    level_rank,
     lps_tuple,
 )
 from mdaread.workflow.worklist import Landmark, SeriesChoice

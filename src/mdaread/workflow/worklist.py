@@ -17,9 +17,9 @@ import numpy.typing as npt
 from mdaread.errors import InputError
 from mdaread.model import Volume
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
+from mdaread.model.vocabulary import timepoint_rank
 
 READ_STATUSES: tuple[str, ...] = ("not read", "draft", "signed")
-TIMEPOINT_ORDER: tuple[str, ...] = ("baseline", "1m", "3m", "6m", "12m")
 
 
 @dataclass(frozen=True)
@@ -79,13 +79,6 @@ class ReadingSource(Protocol):
     def registration(
         self, subject: str, baseline: SeriesChoice, followup: SeriesChoice
     ) -> npt.NDArray[np.float64] | None: ...
-
-
-def timepoint_rank(label: str) -> tuple[int, str]:
-    """Sort key putting the protocol's timepoints in order, unknown labels after them."""
-    if label in TIMEPOINT_ORDER:
-        return (TIMEPOINT_ORDER.index(label), label)
-    return (len(TIMEPOINT_ORDER), label)
 
 
 def filter_worklist(

@@ -6,18 +6,22 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from mdaread.criteria import parse_protocol
 from mdaread.errors import CriteriaInputError, InputError
 from mdaread.jsonfile import read_json_file
-from mdaread.storage import ROLES, Actor, ReadRecord, WorkspaceRepository
+from mdaread.model.vocabulary import (
+    ROLES,
+    TIMEPOINT_LABELS,
+    days_since_treatment,
+    parse_study_date,
+    timepoint_rank,
+)
+from mdaread.storage import Actor, ReadRecord, WorkspaceRepository
 from mdaread.storage import refuse_overwriting_database as refuse_overwriting_database  # for ui
-from mdaread.workflow.ingest import _csv_rows, parse_study_date
-
-TIMEPOINT_ORDER = ("baseline", "1m", "3m", "6m", "12m")
+from mdaread.workflow.ingest import _csv_rows
 
 
 def resolve_actor(user: str | None = None, role: str | None = None, *,
@@ -143,10 +147,6 @@ def _read_summary(r: ReadRecord) -> dict[str, Any]:
             "category": r.effective_category, "supersedes": r.supersedes}
 
 
-def _rank(label: str) -> tuple[int, str]:
-    return (TIMEPOINT_ORDER.index(label), "") if label in TIMEPOINT_ORDER else (99, label)
-
-
 def workspace_status(ws: WorkspaceRepository, actor: Actor) -> list[SubjectStatus]:
     """Subjects × timepoints (the protocol's five plus any other label in use), with the
     series present and the status of the current primary reads."""
@@ -159,22 +159,17 @@ def workspace_status(ws: WorkspaceRepository, actor: Actor) -> list[SubjectStatu
     out = []
     for subject in ws.list_subjects(actor):
         stored = {t.label: t for t in ws.list_timepoints(subject.trial_id)}
-        treated = parse_study_date(subject.treatment_date or "")
         cells = []
-        for label in sorted(set(TIMEPOINT_ORDER) | set(stored), key=_rank):
+        for label in sorted(set(TIMEPOINT_LABELS) | set(stored), key=timepoint_rank):
             tp = stored.get(label)
             modalities = series_by_tp.get(tp.id, []) if tp else []
             reads = reads_by_tp.get(tp.id, []) if tp else []
             primary = [r for r in reads if r.purpose == "primary"]
+            scan_date = tp.scan_date if tp else None
             cells.append(TimepointStatus(
-                label, tp.scan_date if tp else None, _days(tp.scan_date if tp else None, treated),
+                label, scan_date, days_since_treatment(scan_date, subject.treatment_date),
                 len(modalities), sorted(set(modalities)), _read_status(primary),
                 [_read_summary(r) for r in reads]))
         out.append(SubjectStatus(subject.trial_id, subject.centre, subject.arm,
                                  subject.treatment_date, cells))
     return out
-
-
-def _days(scan_date: str | None, treated: date | None) -> int | None:
-    scanned = parse_study_date(scan_date or "")
-    return (scanned - treated).days if scanned and treated else None
