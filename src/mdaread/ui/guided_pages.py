@@ -109,8 +109,9 @@ class BaselinePage(Page):
         self.treated = QCheckBox("Treated index lesion")
         self.add = QPushButton("Add lesion")
         self.add.clicked.connect(self._add)
-        self.pending: tuple[float, float, list[list[float]], str, Callable[[str], None]] | None \
-            = None  # a caliper's diameters in the form: end points, series, who to tell
+        # a caliper's diameters in the form: end points, series, who to tell, method
+        self.pending: tuple[float, float, list[list[float]], str, Callable[[str], None],
+                            str] | None = None
         form = QGridLayout()
         form.addWidget(QLabel("Id"), 0, 0)
         form.addWidget(self.lesion_id, 0, 1)
@@ -145,13 +146,15 @@ class BaselinePage(Page):
         return bool(self.read.tracked)
 
     def offer_measurement(self, long_mm: float, perp_mm: float, endpoints: list[list[float]],
-                          series_uid: str, recorded: Callable[[str], None]) -> None:
-        """Fill the form's diameters from a caliper; *Add lesion* keeps its end points (LPS mm)
-        and series unless the reader retypes a diameter; ``recorded(lesion_id)`` follows."""
+                          series_uid: str, recorded: Callable[[str], None],
+                          method: str = "manual") -> None:
+        """Fill the form's diameters from a caliper or a segmentation (``method``); *Add lesion*
+        keeps its end points (LPS mm), series and method unless the reader retypes a diameter;
+        ``recorded(lesion_id)`` follows."""
         long_mm, perp_mm = round(long_mm, 1), round(perp_mm, 1)
         self.long_mm.setText(f"{long_mm:g}")
         self.perp_mm.setText(f"{perp_mm:g}")
-        self.pending = (long_mm, perp_mm, endpoints, series_uid, recorded)
+        self.pending = (long_mm, perp_mm, endpoints, series_uid, recorded, method)
 
     def _add(self) -> None:
         lesion_id = self.lesion_id.text().strip()
@@ -163,7 +166,7 @@ class BaselinePage(Page):
         pending, self.pending = self.pending, None
         if added and pending is not None and pending[:2] == (long_mm, perp_mm):
             self.call(self.read.set_measurement, lesion_id, long_mm, perp_mm, pending[2],
-                      pending[3], "manual")
+                      pending[3], pending[5])
             pending[4](lesion_id)
         if added:
             for edit in (self.long_mm, self.perp_mm):

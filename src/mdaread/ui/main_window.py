@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
 from mdaread.errors import MdareadError
 from mdaread.ui import loader
 from mdaread.ui.measure_tools import TOOLS, MeasureTools
+from mdaread.ui.segment_tool import SegmentTool
 from mdaread.ui.shortcuts import ShortcutOverlay
 from mdaread.ui.side_panel import SidePanel
 from mdaread.ui.worklist_panel import WorklistPanel
@@ -86,10 +87,12 @@ class MainWindow(QMainWindow):
         self.measure_tools = MeasureTools(self.session,
                                           {side: p.views for side, p in self.panels.items()})
         self.measure_tools.on_tool = self._tool_armed
+        self.segment_tool = SegmentTool(self)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.addWidget(self.segment_tool.bar)
+        layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.overlay = ShortcutOverlay(central)
         self._build_status_bar()
@@ -125,11 +128,15 @@ class MainWindow(QMainWindow):
         self.link_button.toggled.connect(self.session.set_linked)
         bar.addWidget(self.link_button)
         self.tool_buttons: dict[str, QToolButton] = {}
-        for tool, text, key in (("caliper", "Caliper", "B"), ("ruler", "Ruler", "D")):
+        for tool, text, key, tip in (
+                ("caliper", "Caliper", "B", "drag on a slice; drag a handle to edit; Esc cancels"),
+                ("ruler", "Ruler", "D", "drag on a slice; drag a handle to edit; Esc cancels"),
+                ("segment", "Segment", "S", "click in a lesion: proposed outline and diameters; "
+                 "A accepts, Esc discards")):
             button = QToolButton()
             button.setText(f"{text} ({key})")
             button.setCheckable(True)
-            button.setToolTip(f"{text}: drag on a slice; drag a handle to edit; Esc cancels")
+            button.setToolTip(f"{text}: {tip}")
             button.clicked.connect(lambda _=False, t=tool: self.measure_tools.arm(t))
             self.tool_buttons[tool] = button
             bar.addWidget(button)
@@ -173,14 +180,19 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+F", self.worklist.filter_edit.setFocus)
         self._shortcut("B", lambda: self.measure_tools.arm("caliper"))
         self._shortcut("D", lambda: self.measure_tools.arm("ruler"))
+        self._shortcut("S", lambda: self.measure_tools.arm("segment"))
+        self._shortcut("A", self.segment_tool.accept)
         self._shortcut("Esc", self._escape)
 
     def _escape(self) -> None:
-        """Esc closes the shortcut card when it is open, else cancels a measuring tool, else
-        cancels loading."""
+        """Esc closes the shortcut card when it is open, else drops a caliper being drawn, else a
+        segmentation proposal, else disarms the measuring tool, else cancels loading."""
+        tools = self.measure_tools
         if self.overlay.isVisible():
             self.overlay.hide()
-        elif not self.measure_tools.cancel():
+        elif tools.grab is not None:
+            tools.cancel()
+        elif not (self.segment_tool.discard() or tools.cancel()):
             self.cancel_loading()
 
     def _tool_armed(self, tool: str | None) -> None:

@@ -3,10 +3,11 @@
 A caliper finished (or edited) on the side the guided read is about — the baseline side for a
 baseline read, the follow-up side for a follow-up — becomes that lesion's measurement through
 ``GuidedRead.set_measurement`` (diameters, the four end points in LPS mm, the series UID, method
-``manual``); saving the draft stores them in the workspace. Which lesion: the one it measured
-before, else the lesion whose step the guided read shows, else (baseline) the row selected in the
-lesion table; on the baseline's lesion list with no row selected it fills the *Add lesion* form,
-and *Add lesion* then keeps its end points. A ruler is a distance, never a diameter.
+``manual`` — or ``semi-auto`` for an accepted click-to-segment proposal); saving the draft
+stores them in the workspace. Which lesion: the one it measured before, else the lesion whose
+step the guided read shows, else (baseline) the row selected in the lesion table; on the
+baseline's lesion list with no row selected it fills the *Add lesion* form, and *Add lesion*
+then keeps its end points. A ruler is a distance, never a diameter.
 """
 
 from __future__ import annotations
@@ -61,14 +62,15 @@ class MeasureLink:
             page = panel.pages[0] if panel.pages else None
             if isinstance(page, BaselinePage):
                 page.offer_measurement(long_mm, perp_mm, ends, drawn.series_uid,
-                                       lambda lesion_id: self._recorded(side, drawn, lesion_id))
+                                       lambda lesion_id: self._recorded(side, drawn, lesion_id),
+                                       drawn.method)
                 self._status(f"Caliper {drawn.label()}: in the Add lesion form")
             else:
                 self._status(f"Caliper {drawn.label()}: open a lesion's step to record it")
             return
         try:
             read.set_measurement(lesion, round(long_mm, 1), round(perp_mm, 1), ends,
-                                 drawn.series_uid, "manual")
+                                 drawn.series_uid, drawn.method)
         except MdareadError as exc:
             self._status(f"Caliper not recorded: {exc}")
             return

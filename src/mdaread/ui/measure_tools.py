@@ -1,9 +1,11 @@
 """Calipers and rulers on the slice views: draw, edit by their handles, live millimetres.
 
-A tool (``caliper`` — bidimensional, B; ``ruler`` — D) is armed for the whole window; a left
-press in any view then starts a new measurement on that view's slice, a drag draws its long axis
-(the perpendicular follows, half as long, and stays perpendicular) and the release finishes it.
-A left press on a handle of an existing measurement edits it, armed or not. Esc cancels a
+A tool (``caliper`` — bidimensional, B; ``ruler`` — D; ``segment`` — S, click-to-segment, whose
+click goes to ``on_seed`` and whose proposals are ``pending`` calipers with a lesion mask, drawn
+here and edited like any caliper until the reader accepts them) is armed for the whole window; a
+left press in any view then starts a new measurement on that view's slice, a drag draws its long
+axis (the perpendicular follows, half as long, and stays perpendicular) and the release finishes
+it. A left press on a handle of an existing measurement edits it, armed or not. Esc cancels a
 drawing in progress, then disarms the tool. Measurements are drawn in their side's colour, on
 every view whose current slice holds them, only while their series is shown. The maths is
 ``mdaread.geometry.caliper`` (LPS mm); this module only maps mouse positions to LPS and draws.
@@ -21,10 +23,12 @@ from PyQt6.QtGui import QMouseEvent
 
 from mdaread.geometry.caliper import Caliper, Ruler, as_point, plane_normal
 from mdaread.ui import theme
+from mdaread.ui.mask_overlay import proposal_items
 from mdaread.ui.slice_view import SliceView
+from mdaread.workflow.measure_service import Proposal
 from mdaread.workflow.reading import SIDES, ReadingSession, SideState
 
-TOOLS = ("caliper", "ruler")
+TOOLS = ("caliper", "ruler", "segment")
 HANDLE_PICK_PX = 8.0
 """A press this close (screen pixels) to a handle grabs it."""
 SLICE_TOLERANCE = 0.5
@@ -42,6 +46,10 @@ class Drawn:
     series_uid: str
     lesion_id: str | None = None
     method: str = "manual"
+    proposal: Proposal | None = None
+    """The segmentation it came from (click-to-segment): its mask and cement are drawn too."""
+    pending: bool = False
+    """A proposal not yet accepted: edits do not reach the guided read."""
 
     @property
     def kind(self) -> str:
@@ -53,6 +61,8 @@ class Drawn:
             text = f"{long_mm:.1f} × {perp_mm:.1f} mm"
         else:
             text = f"{self.shape.length_mm:.1f} mm"
+        if self.pending:
+            text = f"proposed {text}"
         return f"{self.lesion_id}: {text}" if self.lesion_id else text
 
 
@@ -71,7 +81,9 @@ class _ViewItems:
 
 class MeasureTools(QObject):
     """The window's measuring tools. ``on_change(side, drawn)`` fires after a measurement is
-    finished or edited (release of the mouse); ``on_tool(tool)`` when the armed tool changes."""
+    finished or edited (release of the mouse), ``on_pending(side, drawn)`` after a pending
+    proposal is edited, ``on_seed(side, world)`` on a click with the segment tool armed;
+    ``on_tool(tool)`` when the armed tool changes."""
 
     def __init__(self, session: ReadingSession, views: dict[str, dict[str, SliceView]]) -> None:
         super().__init__()
@@ -82,6 +94,8 @@ class MeasureTools(QObject):
         self.grab: _Grab | None = None
         self.on_change: Callable[[str, Drawn], None] = lambda side, drawn: None
         self.on_tool: Callable[[str | None], None] = lambda tool: None
+        self.on_pending: Callable[[str, Drawn], None] = lambda side, drawn: None
+        self.on_seed: Callable[[str, np.ndarray], None] = lambda side, world: None
         self._items: dict[int, _ViewItems] = {}
         self._filters: dict[int, tuple[str, SliceView]] = {}
         for side, planes in views.items():
@@ -173,6 +187,10 @@ class MeasureTools(QObject):
             return True
         if self.tool is None:
             return False
+        if self.tool == "segment":
+            view.setFocus()
+            self.on_seed(side, world)
+            return True
         uid = _series_uid(state)
         shape: Caliper | Ruler
         if self.tool == "caliper":
@@ -208,7 +226,10 @@ class MeasureTools(QObject):
             self.redraw(grab.side)
             return
         self.redraw(grab.side)
-        self.on_change(grab.side, drawn)
+        if drawn.pending:
+            self.on_pending(grab.side, drawn)
+        else:
+            self.on_change(grab.side, drawn)
 
     def _pick(self, side: str, view: SliceView, pos: QPointF) -> tuple[int, int] | None:
         """(measurement index, handle index) of the handle nearest ``pos`` (viewport pixels)
@@ -237,6 +258,8 @@ class MeasureTools(QObject):
         colour = theme.BASELINE if side == SIDES[0] else theme.FOLLOWUP
         du, dv = g.pixel_mm
         for drawn in self.shown(side):
+            if drawn.proposal is not None:
+                slot.items.extend(proposal_items(view, drawn.proposal, colour, drawn.pending))
             if not _on_slice(view, drawn):
                 continue
             xy = [(c * du, r * dv) for c, r, _ in (g.to_display(p) for p in drawn.shape.points)]

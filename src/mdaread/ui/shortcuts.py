@@ -17,10 +17,12 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("1  2  3  4", "bone / soft tissue / cement / MR auto window (both sides)"),
     ("B", "bidimensional caliper: drag the long axis, then drag a handle"),
     ("D", "ruler (distance in mm)"),
+    ("S", "segment: click in a lesion for its outline, diameters and volume (cement kept out)"),
+    ("A", "accept the proposed lesion measurement (drag its handles first to correct it)"),
     ("L", "link or unlink navigation"),
     ("Ctrl+] / Ctrl+[", "next / previous follow-up"),
     ("Ctrl+F", "filter the worklist"),
-    ("Esc", "close this card, cancel the caliper / ruler, or cancel loading"),
+    ("Esc", "close this card, cancel the caliper / ruler, discard a proposal, or cancel loading"),
     ("F1, ?", "show or hide this card"),
 )
 
