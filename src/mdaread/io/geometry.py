@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mdaread.errors import GeometryError
+from mdaread.io import checks
 from mdaread.io.headers import FrameInfo
 
 DUPLICATE_TOL_MM = 0.01
@@ -182,16 +183,15 @@ def _regular_grid(
     """Target slice positions, the slice step in mm, and a warning or refusal note."""
     n = len(distances)
     if n == 1:
-        step = first.slice_step or first.slice_thickness or min(first.pixel_spacing)
-        return distances.copy(), float(step), (
-            "single slice: z spacing taken from SpacingBetweenSlices / SliceThickness"
-        )
+        return distances.copy(), *_single_slice_step(first)
     steps = np.diff(distances)
     span = float(distances[-1])
     mean = span / (n - 1)
     tol = max(UNIFORM_TOL_MM, UNIFORM_TOL_FRACTION * mean)
     if mean < DUPLICATE_TOL_MM:  # every frame at one position: refused as duplicates
-        return distances.copy(), float(first.slice_thickness or 1.0), None
+        thickness = first.slice_thickness
+        step = float(thickness) if thickness is not None and checks.usable_step(thickness) else 1.0
+        return distances.copy(), step, None
     regular = np.arange(n) * mean
     if np.max(np.abs(distances - regular)) <= tol:
         return distances.copy(), mean, None
@@ -214,6 +214,23 @@ def _regular_grid(
         f"resampled from {n} to {count} slices of {step:.3f} mm by linear interpolation "
         "along the slice normal"
     )
+
+
+def _single_slice_step(first: FrameInfo) -> tuple[float, str]:
+    """A lone slice's z step (mm) and the warning saying where it came from: the first usable
+    of SpacingBetweenSlices and SliceThickness, else the smallest pixel spacing."""
+    notes: list[str] = []
+    for tag, value in (("SpacingBetweenSlices", first.slice_step),
+                       ("SliceThickness", first.slice_thickness)):
+        if checks.usable_step(value):
+            assert value is not None
+            used = f"single slice: z spacing taken from {tag}"
+            return float(value), "; ".join([*notes, used])
+        if value is not None:
+            notes.append(f"{tag} {value:g} in {first.path} is not a usable slice spacing")
+    step = float(min(first.pixel_spacing))
+    notes.append(f"single slice: z spacing set to the pixel spacing ({step:g} mm)")
+    return step, "; ".join(notes)
 
 
 def describe(plan_: GeometryPlan) -> tuple[tuple[float, float, float], tuple[float, ...]]:

@@ -21,8 +21,9 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from mdaread.errors import DicomError
-from mdaread.io.values import RawHeader, as_list, floats, rounded
-from mdaread.io.values import to_float as _float
+from mdaread.io import checks
+from mdaread.io.checks import BadValue, SkipFile
+from mdaread.io.values import RawHeader, as_list, rounded
 from mdaread.io.values import to_int as _int
 
 # pydicom reports damaged values as UserWarnings on stderr; the scan reports every problem as a
@@ -35,10 +36,6 @@ DEFLATED = "1.2.840.10008.1.2.1.99"
 SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 PIXEL_DATA_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
-
-
-class SkipFile(Exception):
-    """A file that is not part of a loadable series; the message is the one-line reason."""
 
 
 @dataclass
@@ -61,8 +58,10 @@ class FrameInfo:
     pixel_spacing: tuple[float, float]
     slope: float = 1.0
     intercept: float = 0.0
+    # SliceThickness and SpacingBetweenSlices (mm) as written (possibly NaN or absurd: only a
+    # single slice uses them, through checks.usable_step, with a warning when they are not)
     slice_thickness: float | None = None
-    slice_step: float | None = None  # SpacingBetweenSlices (mm), used for a single slice
+    slice_step: float | None = None
     instance_number: int | None = None
     transfer_syntax: str = ""
     bits_allocated: int = 16
@@ -127,10 +126,23 @@ def frames_from_file(path: Path) -> list[FrameInfo]:
     ds, offset, size = read_header(path)
     try:
         return _frames_from_dataset(path, ds, offset, size)
+    except BadValue as exc:
+        exc.series_uid = _series_uid(ds)
+        raise
     except SkipFile:
         raise
     except Exception as exc:  # a malformed value deep in a header must not abort a scan
-        raise SkipFile(f"damaged DICOM header ({type(exc).__name__}: {_short(exc)})") from None
+        bad = BadValue(f"damaged DICOM header ({type(exc).__name__}: {_short(exc)})")
+        bad.series_uid = _series_uid(ds)
+        raise bad from None
+
+
+def _series_uid(ds: Dataset) -> str:
+    """The Series Instance UID of a damaged header, when it can still be read ("" if not)."""
+    try:
+        return str(RawHeader(ds).get("SeriesInstanceUID", "")).strip()
+    except Exception:
+        return ""
 
 
 def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> list[FrameInfo]:
@@ -149,6 +161,8 @@ def _frames_from_dataset(path: Path, ds: Dataset, offset: int, size: int) -> lis
         raise SkipFile("localizer (scout) image")
     if h.get("Rows") is None or h.get("Columns") is None:
         raise SkipFile("no pixel data (not an image)")
+    checks.dimension(h.get("Rows"), "Rows")
+    checks.dimension(h.get("Columns"), "Columns")
     _check_pixel_element(path, h, offset, size, syntax)
     problem = undecodable(syntax)
     if problem:
@@ -204,7 +218,7 @@ def _check_pixel_element(
         fh.seek(offset)
         head = fh.read(12)
     if len(head) < 8:
-        raise SkipFile("truncated: pixel data element cut off")
+        raise BadValue("truncated: pixel data element cut off")
     little = syntax != "1.2.840.10008.1.2.2"
     order: Any = "little" if little else "big"
     tag = (int.from_bytes(head[0:2], order), int.from_bytes(head[2:4], order))
@@ -220,9 +234,12 @@ def _check_pixel_element(
     expected = _expected_bytes(ds)
     if length == 0xFFFFFFFF:
         return
-    if size - start < min(length, expected):
+    if length < expected:  # Rows × Columns × … larger than the pixel data: never allocate it
+        raise BadValue(f"pixel data holds {length} bytes, Rows × Columns × frames × "
+                       f"BitsAllocated needs {expected}")
+    if size - start < expected:
         have = max(size - start, 0)
-        raise SkipFile(f"truncated: pixel data has {have} of {min(length, expected)} bytes")
+        raise BadValue(f"truncated: pixel data has {have} of {expected} bytes")
 
 
 def _expected_bytes(ds: RawHeader) -> int:
@@ -271,13 +288,19 @@ def _pixel_format(ds: RawHeader) -> dict[str, int]:
 
 
 def _geometry(item: Dataset | RawHeader, what: str, path: Path) -> tuple[Any, Any, Any]:
-    position = floats(item.get("ImagePositionPatient"), 3)
-    orientation = floats(item.get("ImageOrientationPatient"), 6)
-    spacing = floats(item.get("PixelSpacing"), 2)
-    if position is None or orientation is None:
+    """Position, orientation and pixel spacing, each checked (BadValue names the tag)."""
+    raw_position = item.get("ImagePositionPatient")
+    raw_orientation = item.get("ImageOrientationPatient")
+    if raw_position is None or raw_orientation is None:
         raise SkipFile(f"no image position/orientation{what} (not a volume slice)")
-    if spacing is None or min(spacing) <= 0:
+    if item.get("PixelSpacing") is None:
         raise SkipFile(f"no valid pixel spacing{what}")
+    try:
+        position = checks.position(raw_position)
+        orientation = checks.orientation(raw_orientation)
+        spacing = checks.pixel_spacing(item.get("PixelSpacing"))
+    except BadValue as exc:
+        raise BadValue(f"{exc}{what}") from None
     return position, orientation, spacing
 
 
@@ -294,15 +317,15 @@ def _classic_frame(
         path=path,
         frame=None,
         series_uid=str(h.get("SeriesInstanceUID", "")),
-        rows=int(h.get("Rows")),
-        columns=int(h.get("Columns")),
+        rows=checks.dimension(h.get("Rows"), "Rows"),
+        columns=checks.dimension(h.get("Columns"), "Columns"),
         position=position,
         orientation=orientation,
         pixel_spacing=(spacing[0], spacing[1]),
-        slope=_float(h.get("RescaleSlope"), 1.0) or 1.0,
-        intercept=_float(h.get("RescaleIntercept"), 0.0) or 0.0,
-        slice_thickness=_float(h.get("SliceThickness")),
-        slice_step=_float(h.get("SpacingBetweenSlices")),
+        slope=checks.rescale(h.get("RescaleSlope"), "RescaleSlope"),
+        intercept=checks.rescale(h.get("RescaleIntercept"), "RescaleIntercept"),
+        slice_thickness=checks.loose_float(h.get("SliceThickness")),
+        slice_step=checks.loose_float(h.get("SpacingBetweenSlices")),
         instance_number=_int(h.get("InstanceNumber")),
         transfer_syntax=syntax,
         pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,
@@ -380,21 +403,22 @@ def _enhanced_frame(
         "echo_time": rounded(echo.get("EffectiveEchoTime")),
         "image_type": "\\".join(str(v) for v in frame_type.get("FrameType", [])),
     }
-    slope = _float(transform.get("RescaleSlope"), 1.0) if transform else 1.0
-    intercept = _float(transform.get("RescaleIntercept"), 0.0) if transform else 0.0
+    slope = checks.rescale(transform.get("RescaleSlope"), "RescaleSlope") if transform else 1.0
+    intercept = (checks.rescale(transform.get("RescaleIntercept"), "RescaleIntercept")
+                 if transform else 0.0)
     return FrameInfo(
         path=path,
         frame=index,
         series_uid=str(ds.get("SeriesInstanceUID", "")),
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
+        rows=checks.dimension(ds.get("Rows"), "Rows"),
+        columns=checks.dimension(ds.get("Columns"), "Columns"),
         position=position,
         orientation=orientation,
         pixel_spacing=(spacing[0], spacing[1]),
-        slope=slope or 1.0,
-        intercept=intercept or 0.0,
-        slice_thickness=_float(measures.get("SliceThickness")),
-        slice_step=_float(measures.get("SpacingBetweenSlices")),
+        slope=slope,
+        intercept=intercept,
+        slice_thickness=checks.loose_float(measures.get("SliceThickness")),
+        slice_step=checks.loose_float(measures.get("SpacingBetweenSlices")),
         instance_number=_int(ds.get("InstanceNumber")),
         transfer_syntax=syntax,
         pixel_offset=offset if syntax in NATIVE_LITTLE_ENDIAN else -1,

@@ -10,6 +10,7 @@ refused. Resampled integer data is rounded back to its integer dtype.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from mdaread.io.scan import scan_path
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.model.scan import SeriesCandidate
 from mdaread.model.volume import Volume
+
+MEMORY_FRACTION = 0.5
 
 
 def load_series(
@@ -37,6 +40,7 @@ def load_series(
     if not isinstance(plan, geometry.GeometryPlan):
         plan = _rescan(candidate)
     plan.check()
+    _check_size(plan, candidate.key)
     stored = read_stored(plan.frames, progress, cancel)
     check_cancel(cancel)
     values = _rescale(stored, plan)
@@ -54,6 +58,28 @@ def load_series(
         description=candidate.description,
         warnings=tuple(candidate.warnings),
     )
+
+
+def _memory_bytes() -> int:
+    """Physical memory of this machine in bytes (a large guess when unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return 1 << 40
+
+
+def _check_size(plan: geometry.GeometryPlan, key: str) -> None:
+    """DicomError before allocating a volume that cannot fit: stored frames plus the float32
+    result (its largest form) must stay within MEMORY_FRACTION of physical memory."""
+    first = plan.frames[0]
+    pixels = first.rows * first.columns
+    need = pixels * (len(plan.frames) * max(first.bits_allocated // 8, 1) + 4 * plan.shape[0])
+    limit = MEMORY_FRACTION * _memory_bytes()
+    if need > limit:
+        raise DicomError(
+            f"{first.path}: series {key} is {plan.shape[0]}×{first.rows}×{first.columns} voxels "
+            f"({need / 2**30:.1f} GiB to load), more than this machine can hold "
+            f"({limit / 2**30:.1f} GiB)")
 
 
 def _rescan(candidate: SeriesCandidate) -> geometry.GeometryPlan:
@@ -90,14 +116,12 @@ def _rescale(stored: npt.NDArray[np.generic], plan: geometry.GeometryPlan) -> np
         return stored
     integral = np.all(slopes == np.round(slopes)) and np.all(intercepts == np.round(intercepts))
     if not integral:
-        out = stored.astype(np.float32)
-        out *= slopes.astype(np.float32)[:, None, None]
-        out += intercepts.astype(np.float32)[:, None, None]
-        return out
+        return _float_rescale(stored, slopes, intercepts)
     low, high = float(stored.min()), float(stored.max())
     ends = np.concatenate([low * slopes + intercepts, high * slopes + intercepts])
-    fits16 = ends.min() >= np.iinfo(np.int16).min and ends.max() <= np.iinfo(np.int16).max
-    dtype = np.dtype(np.int16 if fits16 else np.int32)
+    dtype = _integer_dtype(float(ends.min()), float(ends.max()))
+    if dtype is None:  # integral but beyond int32: float32 holds it (checks bound the range)
+        return _float_rescale(stored, slopes, intercepts)
     if np.all(slopes == 1.0) and np.all(intercepts == intercepts[0]):
         same = stored if stored.dtype == dtype else _same_values_view(stored, dtype, high)
         if same is not None:
@@ -107,6 +131,24 @@ def _rescale(stored: npt.NDArray[np.generic], plan: geometry.GeometryPlan) -> np
     for k in range(stored.shape[0]):  # per slice keeps the int64 temporary small
         out[k] = stored[k].astype(np.int64) * int(slopes[k]) + int(intercepts[k])
     return out
+
+
+def _float_rescale(stored: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray
+                   ) -> npt.NDArray[np.float32]:
+    """Per-slice stored × slope + intercept in float32 (finite: checks.SLOPE_RANGE)."""
+    out = stored.astype(np.float32)
+    out *= slopes.astype(np.float32)[:, None, None]
+    out += intercepts.astype(np.float32)[:, None, None]
+    return out
+
+
+def _integer_dtype(low: float, high: float) -> np.dtype | None:
+    """int16 when [low, high] fits it, else int32, else None (a float result is needed)."""
+    for kind in (np.int16, np.int32):
+        info = np.iinfo(kind)
+        if low >= info.min and high <= info.max:
+            return np.dtype(kind)
+    return None
 
 
 def _same_values_view(stored: np.ndarray, dtype: np.dtype, high: float) -> np.ndarray | None:

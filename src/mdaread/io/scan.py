@@ -39,6 +39,7 @@ ORIENTATION_TOL = 1e-3
 # thread scans in 0.26 s, two in 0.36 s and four in 0.44 s, so headers are read serially.
 READ_THREADS = 1
 CHUNK = 64
+EXAMPLES_LOST = 5  # skipped files named in a series' warnings (all are in ``skipped``)
 
 
 def scan_path(
@@ -95,11 +96,11 @@ def _dicomdir_files(dicomdir: Path, result: ScanResult) -> list[Path]:
     return files
 
 
-def _read_one(path: Path) -> list[FrameInfo] | str:
+def _read_one(path: Path) -> list[FrameInfo] | SkipFile:
     try:
         return frames_from_file(path)
     except SkipFile as exc:
-        return str(exc)
+        return exc
 
 
 def _read_all(
@@ -113,8 +114,8 @@ def _read_all(
             check_cancel(cancel)
             chunk = files[start:start + CHUNK]
             for path, found in zip(chunk, reader(_read_one, chunk), strict=True):
-                if isinstance(found, str):
-                    result.skipped.append(SkippedFile(path, found))
+                if isinstance(found, SkipFile):
+                    result.skipped.append(SkippedFile(path, str(found), found.series_uid))
                 else:
                     frames.extend(found)
             done = min(start + CHUNK, len(files))
@@ -136,8 +137,23 @@ def build_candidates(frames: list[FrameInfo], skipped: list[SkippedFile]) -> lis
             continue
         for index, (group, label) in enumerate(groups):
             candidates.append(_candidate(uid, index, len(groups), group, label, how))
+    _warn_lost_files(candidates, skipped)
     candidates.sort(key=_sort_key)
     return candidates
+
+
+def _warn_lost_files(candidates: list[SeriesCandidate], skipped: list[SkippedFile]) -> None:
+    """A series that lost files to damaged values says which and why (the rest still load)."""
+    lost: dict[str, list[SkippedFile]] = defaultdict(list)
+    for item in skipped:
+        if item.series_uid:
+            lost[item.series_uid].append(item)
+    for candidate in candidates:
+        for item in lost.get(candidate.series_uid, [])[:EXAMPLES_LOST]:
+            candidate.warnings.append(f"file skipped: {item.path}: {item.reason}")
+        more = len(lost.get(candidate.series_uid, [])) - EXAMPLES_LOST
+        if more > 0:
+            candidate.warnings.append(f"… and {more} more file(s) of this series skipped")
 
 
 def _sort_key(c: SeriesCandidate) -> tuple[Any, ...]:

@@ -9,10 +9,15 @@ from typing import Any
 
 @dataclass
 class SkippedFile:
-    """A file that is not part of any loadable series, and why (one line)."""
+    """A file that is not part of any loadable series, and why (one line).
+
+    ``series_uid`` is set when a file of a series was skipped for a damaged or implausible
+    value, so that the series it belongs to can say it lost the file.
+    """
 
     path: Path
     reason: str
+    series_uid: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "reason": self.reason}
