@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import SimpleITK as sitk
 
+from mdaread.model.volume import Volume
+from mdaread.registration import optimise as opt
 from mdaread.registration import region as rg
 
 
@@ -39,3 +43,38 @@ def test_nan_voxels_are_invalid_and_filled() -> None:
     out, valid = rg.prepared_values(values, (1.0, 1.0, 1.0), "MR", False)
     assert valid is not None and not valid[0, 0, 0] and valid[1, 1, 1]
     assert np.isfinite(out).all()
+
+
+def _volume(values: np.ndarray) -> Volume:
+    return Volume(values, np.diag([1.0, 1.0, 1.0, 1.0]), modality="CT")
+
+
+def test_a_region_without_cement_needs_no_moving_mask_in_the_metric() -> None:
+    """``all_valid`` (the optimiser then sets no moving mask) only when every voxel is usable:
+    a native cut without cement, a resampled cut wholly inside the volume."""
+    plain = _volume(np.clip(_ct(np.int16), -1000, 1500))
+    centre = np.array([9.5, 9.5, 5.5])
+    assert rg.native_region(plain, centre, 4.0, kind="CT", mask_cement=True).all_valid
+    cement = _volume(_ct(np.int16))
+    region = rg.native_region(cement, centre, 4.0, kind="CT", mask_cement=True)
+    assert not region.all_valid
+    assert not sitk.GetArrayViewFromImage(region.mask).all()
+    inside = rg.region_image(plain, centre, 3.0, 1.0, kind="CT")
+    assert inside.inside_fraction == 1.0 and inside.all_valid
+    beyond = rg.region_image(plain, centre, 12.0, 1.0, kind="CT")  # reaches past the volume
+    assert beyond.inside_fraction < 1.0 and not beyond.all_valid
+
+
+def test_the_metric_gets_the_moving_mask_only_when_some_voxel_is_unusable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[sitk.Image] = []
+    monkeypatch.setattr(sitk.ImageRegistrationMethod, "SetMetricMovingMask",
+                        lambda self, mask: calls.append(mask))
+    centre = np.array([9.5, 9.5, 5.5])
+    plain = rg.native_region(_volume(np.clip(_ct(np.int16), -1000, 1500)), centre, 4.0,
+                             kind="CT", mask_cement=True)
+    cement = rg.native_region(_volume(_ct(np.int16)), centre, 4.0, kind="CT", mask_cement=True)
+    opt._method(plain.mask, plain, 32)
+    assert calls == []
+    opt._method(plain.mask, cement, 32)
+    assert calls == [cement.mask]

@@ -40,6 +40,26 @@ def test_floor_one_is_the_plain_ball() -> None:
     np.testing.assert_array_equal(sitk.GetArrayFromImage(tapered), sitk.GetArrayFromImage(plain))
 
 
+@pytest.mark.parametrize("direction", [
+    np.eye(3),
+    rigid.euler_to_matrix(0.2, -0.45, 0.7),  # oblique, orthonormal
+    np.array([[1.0, 0.3, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]),  # sheared: general path
+], ids=["axial", "oblique", "sheared"])
+def test_distance_from_matches_the_point_by_point_norm(direction: np.ndarray) -> None:
+    """The separable (orthonormal) and the general path give every voxel's distance in mm."""
+    reference = sitk.Image([23, 17, 11], sitk.sitkUInt8)
+    reference.SetSpacing([0.7, 0.8, 2.5])
+    reference.SetOrigin([-5.0, 12.0, 30.0])
+    reference.SetDirection(tuple(float(v) for v in np.asarray(direction).ravel()))
+    centre = np.array([1.0, 15.0, 40.0])
+    k, j, i = np.meshgrid(*[np.arange(n) for n in reference.GetSize()[::-1]], indexing="ij")
+    steps = np.asarray(direction) * np.asarray(reference.GetSpacing())
+    points = (np.stack([i, j, k], axis=-1) @ steps.T + np.asarray(reference.GetOrigin())
+              - centre)
+    np.testing.assert_allclose(rg.distance_from(reference, centre),
+                               np.linalg.norm(points, axis=-1), atol=1e-4)
+
+
 def test_wide_level_settles_closer_to_the_truth_on_a_sample_mr_pair(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """From the true transform, the 40 mm ball's optimum on thick-slice MR drifts off; the wide

@@ -74,12 +74,13 @@ def chain(first: Fit, then: Fit) -> Fit:
                first.converged and then.converged, first.moving)
 
 
-def _method(fixed_mask: sitk.Image, moving_mask: sitk.Image,
+def _method(fixed_mask: sitk.Image, moving_r: rg.RegionImage,
             bins: int) -> sitk.ImageRegistrationMethod:
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMattesMutualInformation(numberOfHistogramBins=bins)
     reg.SetMetricFixedMask(fixed_mask)
-    reg.SetMetricMovingMask(moving_mask)
+    if not moving_r.all_valid:
+        reg.SetMetricMovingMask(moving_r.mask)
     reg.SetInterpolator(sitk.sitkLinear)
     # gradients at the sample points only: cheaper than filtering whole images at every level
     reg.MetricUseFixedImageGradientFilterOff()
@@ -92,7 +93,7 @@ def _optimise(fixed_img: sitk.Image, fixed_mask: sitk.Image, moving_r: rg.Region
               center: FloatArray, init: FloatArray, max_iterations: int, cancel: Cancel,
               levels: Levels, steps: Steps, bins: int, regular: bool,
               settle: bool) -> tuple[FloatArray, float, int, str, bool]:
-    reg = _method(fixed_mask, moving_r.mask, bins)
+    reg = _method(fixed_mask, moving_r, bins)
     reg.SetMetricSamplingStrategy(reg.REGULAR if regular else reg.RANDOM)
     reg.SetMetricSamplingPercentagePerLevel([lv[2] for lv in levels], seed=SEED)
     reg.SetShrinkFactorsPerLevel([lv[0] for lv in levels])

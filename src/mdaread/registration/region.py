@@ -71,11 +71,15 @@ def crop(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
 class RegionImage:
     """One image of the pair, ready for the metric: ``image`` (float32 on an LPS-aligned
     isotropic grid) and ``mask`` (uint8: 1 where the source volume has data and, for a follow-up
-    CT, no cement)."""
+    CT, no cement). ``all_valid``: the mask is 1 on every voxel of ``image``, so the metric
+    needs no moving mask (points mapped off the image are rejected anyway) — a mask costs the
+    optimiser a scan of every voxel at start and a lookup per sample (a 6 M voxel native CT
+    region: 0.07 s + 2.5 ms per iteration)."""
 
     image: sitk.Image
     mask: sitk.Image
     inside_fraction: float
+    all_valid: bool = False
 
 
 def grid(center_mm: npt.ArrayLike, half_size_mm: float, spacing_mm: float) -> sitk.Image:
@@ -92,13 +96,14 @@ def grid_n(center_mm: npt.ArrayLike, n: int, spacing_mm: float) -> sitk.Image:
     return reference
 
 
-def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sitk.Image]:
-    """Clamped float image and its validity mask (1 = usable voxel) on the volume's own grid."""
+def _prepare(sub: Volume, kind: str, mask_cement: bool) -> tuple[sitk.Image, sitk.Image, bool]:
+    """Clamped float image, its validity mask (1 = usable voxel) on the volume's own grid, and
+    whether every voxel is valid."""
     values, valid = prepared_values(sub.array, sub.spacing, kind, mask_cement)
     image = to_sitk(Volume(array=values, affine=sub.affine))
     usable = np.ones(values.shape, np.uint8) if valid is None else valid.astype(np.uint8)
     mask = to_sitk(Volume(array=usable, affine=sub.affine), np.uint8)
-    return image, mask
+    return image, mask, valid is None
 
 
 def prepared_values(array: npt.NDArray[Any], spacing: tuple[float, float, float],
@@ -204,13 +209,13 @@ def region_image(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
             f"the registration region (centre {fmt_point(center)} mm, half-size "
             f"{half_size_mm:.0f} mm) lies outside the {role} volume"
         )
-    image, mask = _prepare(sub, kind, mask_cement)
+    image, mask, _ = _prepare(sub, kind, mask_cement)
     reference = grid(center, half_size_mm, spacing_mm)
     image = resample(_smooth_for(image, spacing_mm), reference)
     mask = resample(mask, reference, interpolator=sitk.sitkNearestNeighbor,
                     pixel_type=sitk.sitkUInt8)
     fraction = float(np.mean(sitk.GetArrayViewFromImage(mask)))
-    return RegionImage(image, mask, fraction)
+    return RegionImage(image, mask, fraction, all_valid=fraction == 1.0)
 
 
 def native_region(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float, *,
@@ -229,20 +234,35 @@ def native_region(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
             f"the registration region (centre {fmt_point(center)} mm, half-size "
             f"{half_size_mm:.0f} mm) lies outside the {role} volume"
         )
-    image, mask = _prepare(sub, kind, mask_cement)
+    image, mask, all_valid = _prepare(sub, kind, mask_cement)
     cube_mm3 = (2.0 * half_size_mm) ** 3
     inside = float(np.prod(np.asarray(sub.shape) * np.asarray(sub.spacing[::-1]))) / cube_mm3
-    return RegionImage(image, mask, min(1.0, inside))
+    return RegionImage(image, mask, min(1.0, inside), all_valid=all_valid)
 
 
 def distance_from(reference: sitk.Image, center_mm: npt.ArrayLike) -> npt.NDArray[np.float32]:
     """Distance in mm from ``center_mm`` (LPS) of every voxel of ``reference``, ``[k, j, i]``.
-    Any grid direction (native oblique grids included); float32, built from three 1-D axes."""
+    Any grid direction (native oblique grids included); float32. With orthonormal direction
+    cosines (every Volume grid) the squared distance is a sum of three 1-D terms along the
+    grid's own axes: no (k, j, i, 3) array of points (a 4 M voxel wide region: 0.14 → 0.02 s)."""
     size = reference.GetSize()
-    steps = (np.asarray(reference.GetDirection(), dtype=np.float64).reshape(3, 3)
-             * np.asarray(reference.GetSpacing(), dtype=np.float64)).astype(np.float32)
+    direction = np.asarray(reference.GetDirection(), dtype=np.float64).reshape(3, 3)
+    spacing = np.asarray(reference.GetSpacing(), dtype=np.float64)
     offset = (np.asarray(reference.GetOrigin(), dtype=np.float64)
-              - np.asarray(center_mm, dtype=np.float64).reshape(3)).astype(np.float32)
+              - np.asarray(center_mm, dtype=np.float64).reshape(3))
+    if not np.allclose(direction.T @ direction, np.eye(3), atol=1e-6):
+        return _distance_general(size, direction * spacing, offset)
+    start = direction.T @ offset  # the centre → origin offset along the grid's axes, mm
+    along = [((start[a] + spacing[a] * np.arange(size[a])) ** 2).astype(np.float32)
+             for a in range(3)]  # (i, j, k)
+    squared = along[2][:, None, None] + along[1][None, :, None] + along[0][None, None, :]
+    return np.sqrt(squared, out=squared)
+
+
+def _distance_general(size: tuple[int, ...], steps64: FloatArray,
+                      offset64: FloatArray) -> npt.NDArray[np.float32]:
+    """distance_from for a non-orthonormal direction: every voxel's LPS offset, then its norm."""
+    steps, offset = steps64.astype(np.float32), offset64.astype(np.float32)
     along_i = np.arange(size[0], dtype=np.float32)[:, None] * steps[:, 0]
     along_j = np.arange(size[1], dtype=np.float32)[:, None] * steps[:, 1]
     along_k = np.arange(size[2], dtype=np.float32)[:, None] * steps[:, 2] + offset
@@ -293,7 +313,7 @@ def sampled_in_fixed_frame(volume: Volume, center_mm: npt.ArrayLike, n: int, spa
     reference = grid_n(center_mm, n, spacing_mm)
     if sub is None:
         return np.zeros((n, n, n), np.float32), np.zeros((n, n, n), bool)
-    image, mask = _prepare(sub, kind, mask_cement)
+    image, mask, _ = _prepare(sub, kind, mask_cement)
     transform = to_transform(matrix, center_mm)
     values = sitk.GetArrayFromImage(resample(_smooth_for(image, spacing_mm), reference, transform))
     valid = sitk.GetArrayFromImage(resample(mask, reference, transform,
