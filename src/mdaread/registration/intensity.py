@@ -225,10 +225,9 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
     f_valid &= _ball(n, COARSE_MM, radius)
     seeds = _seeds(fixed, moving, center, init)
     found: list[tuple[float, FloatArray]] = []
-    for seed in seeds:
-        m_vals, m_valid = rg.sampled_in_fixed_frame(
-            moving, center, n + 2 * steps, COARSE_MM, kind=rg.modality_kind(moving),
-            matrix=seed, mask_cement=True)
+    sampled = rg.sampled_many(moving, center, n + 2 * steps, COARSE_MM,
+                              kind=rg.modality_kind(moving), matrices=seeds, mask_cement=True)
+    for seed, (m_vals, m_valid) in zip(seeds, sampled, strict=True):
         scores = search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, steps)
         found.extend((c.mi, seed @ rigid.translation(c.shift_mm))
                      for c in search_mod.candidates(scores, COARSE_MM))
@@ -253,19 +252,20 @@ def _coarse_search(fixed: Volume, moving: Volume, center: FloatArray, radius: fl
     f_vals, f_valid = rg.sampled_in_fixed_frame(fixed, center, n, step,
                                                 kind=rg.modality_kind(fixed), matrix=np.eye(4))
     f_valid &= _ball(n, step, radius)
-    return [_polish((f_vals, f_valid), moving, center, step, m) for m in chosen]
+    sampled = rg.sampled_many(moving, center, n + 4, step, kind=rg.modality_kind(moving),
+                              matrices=chosen, mask_cement=True)
+    return [_polish((f_vals, f_valid), moving_3mm, step, m)
+            for m, moving_3mm in zip(chosen, sampled, strict=True)]
 
 
-def _polish(fixed_3mm: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]], moving: Volume,
-            center: FloatArray, step: float, start: FloatArray) -> FloatArray:
+def _polish(fixed_3mm: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]],
+            moving_3mm: tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]], step: float,
+            start: FloatArray) -> FloatArray:
     """The best translation within ±2 steps of a coarse candidate on a ``step`` (3 mm) grid, the
-    baseline ball already sampled there: the gradient descent then starts within ~1.5 mm (plus
-    rotation) of the optimum."""
+    baseline ball and the follow-up (2 steps wider, through ``start``) already sampled there:
+    the gradient descent then starts within ~1.5 mm (plus rotation) of the optimum."""
     f_vals, f_valid = fixed_3mm
-    n = f_vals.shape[0]
-    m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n + 4, step,
-                                                kind=rg.modality_kind(moving), matrix=start,
-                                                mask_cement=True)
+    m_vals, m_valid = moving_3mm
     best = search_mod.candidates(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 2), step,
                                  keep=1)
     return start @ rigid.translation(best[0].shift_mm) if best else start
@@ -294,10 +294,9 @@ def _rank_by_context(fixed: Volume, moving: Volume, center: FloatArray, radius: 
     f_valid &= _ball(n, step, 2.0 * radius)
     prior = PRIOR if rg.modality_kind(fixed) == rg.modality_kind(moving) else PRIOR_CROSS_MODALITY
     scored = []  # (score with prior, raw score, fit)
-    for fit in fits:
-        m_vals, m_valid = rg.sampled_in_fixed_frame(moving, center, n, step,
-                                                    kind=rg.modality_kind(moving),
-                                                    matrix=fit.matrix, mask_cement=True)
+    sampled = rg.sampled_many(moving, center, n, step, kind=rg.modality_kind(moving),
+                              matrices=[fit.matrix for fit in fits], mask_cement=True)
+    for fit, (m_vals, m_valid) in zip(fits, sampled, strict=True):
         raw = float(search_mod.mi_map(f_vals, f_valid, m_vals, m_valid, 0)[0, 0, 0])
         raw = raw if np.isfinite(raw) else -np.inf
         moved = min(float(np.linalg.norm(rigid.apply(fit.matrix, center) - a)) for a in anchors)

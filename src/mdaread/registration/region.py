@@ -23,6 +23,7 @@ from mdaread.model.volume import Volume
 from mdaread.registration.convert import to_sitk, to_transform
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int_]
 
 THREADS = 2
 """Worker threads for every SimpleITK filter here (the target machine has 2 cores)."""
@@ -49,6 +50,14 @@ def crop(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
     """The sub-volume (a numpy view, same grid) covering the cube of half-edge ``half_size_mm``
     centred on ``center_mm``; with ``matrix``, the cube is in another frame and is mapped through
     ``matrix`` into this volume's LPS frame first. None when the cube misses the volume."""
+    bounds = crop_bounds(volume, center_mm, half_size_mm, matrix)
+    return None if bounds is None else sub_volume(volume, *bounds)
+
+
+def crop_bounds(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
+                matrix: npt.ArrayLike | None = None) -> tuple[IntArray, IntArray] | None:
+    """Index bounds ``(lo, hi)`` in (i, j, k) order of :func:`crop`'s sub-volume (``hi``
+    exclusive); None when the cube misses the volume."""
     corners = rigid.box_corners(center_mm, 2.0 * half_size_mm)
     if matrix is not None:
         corners = rigid.apply(matrix, corners)
@@ -59,6 +68,11 @@ def crop(volume: Volume, center_mm: npt.ArrayLike, half_size_mm: float,
     lo, hi = np.maximum(lo, 0), np.minimum(hi, size)
     if np.any(hi - lo < 1):
         return None
+    return lo, hi
+
+
+def sub_volume(volume: Volume, lo: IntArray, hi: IntArray) -> Volume:
+    """The view of ``volume`` between index bounds ``lo`` and ``hi`` ((i, j, k), hi exclusive)."""
     sub = volume.array[lo[2]:hi[2], lo[1]:hi[1], lo[0]:hi[0]]
     affine = volume.affine.copy()
     affine[:3, 3] = volume.index_to_world(lo.astype(float))
@@ -162,10 +176,15 @@ def _mask_cement(values: npt.NDArray[Any], valid: npt.NDArray[np.bool_],
     valid[box] &= ~ndimage.binary_dilation(cement[box], structure=ball)
 
 
+def shrink_factors(spacing: tuple[float, ...], spacing_mm: float) -> list[int]:
+    """Whole-voxel block sizes (i, j, k) that :func:`_smooth_for` averages before smoothing."""
+    return [max(1, int(spacing_mm / s)) for s in spacing]
+
+
 def _smooth_for(image: sitk.Image, spacing_mm: float) -> sitk.Image:
     """Anti-alias before downsampling to ``spacing_mm``: average whole blocks of voxels first
     (cheap), then a Gaussian that makes up the rest of the difference in resolution."""
-    factors = [max(1, int(spacing_mm / s)) for s in image.GetSpacing()]
+    factors = shrink_factors(image.GetSpacing(), spacing_mm)
     if max(factors) > 1:
         image = sitk.BinShrink(image, factors)
     sigmas = [0.42 * math.sqrt(max(spacing_mm**2 - s**2, 0.0)) for s in image.GetSpacing()]
@@ -308,15 +327,51 @@ def sampled_in_fixed_frame(volume: Volume, center_mm: npt.ArrayLike, n: int, spa
     LPS-aligned grid of ``spacing_mm`` in the BASELINE frame centred on ``center_mm``: values
     ``[k, j, i]`` and a validity mask (inside the volume, no cement). Empty mask when the mapped
     cube misses the volume."""
+    return sampled_many(volume, center_mm, n, spacing_mm, kind=kind,
+                        matrices=[np.asarray(matrix, dtype=np.float64)],
+                        mask_cement=mask_cement)[0]
+
+
+def sampled_many(volume: Volume, center_mm: npt.ArrayLike, n: int, spacing_mm: float, *,
+                 kind: str, matrices: list[FloatArray], mask_cement: bool = False,
+                 ) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]]:
+    """:func:`sampled_in_fixed_frame` for each of ``matrices``. Nearby cubes (candidates a few
+    mm apart) are cut, prepared and smoothed once, as the box around all of them, when that box
+    holds no more voxels than the separate cuts: preparing a clinical CT cut is most of the
+    work, and resampling the smoothed box once per matrix costs little. Cuts start on whole
+    blocks of the smoothing's bin-shrink, so a cube gets the same values alone or with others."""
     half = spacing_mm * (n - 1) / 2.0
-    sub = crop(volume, center_mm, half, matrix)
     reference = grid_n(center_mm, n, spacing_mm)
-    if sub is None:
-        return np.zeros((n, n, n), np.float32), np.zeros((n, n, n), bool)
-    image, mask, _ = _prepare(sub, kind, mask_cement)
-    transform = to_transform(matrix, center_mm)
-    values = sitk.GetArrayFromImage(resample(_smooth_for(image, spacing_mm), reference, transform))
-    valid = sitk.GetArrayFromImage(resample(mask, reference, transform,
-                                            interpolator=sitk.sitkNearestNeighbor,
-                                            pixel_type=sitk.sitkUInt8)) > 0
-    return values, valid
+    factors = np.asarray(shrink_factors(volume.spacing, spacing_mm))
+    boxes: list[tuple[IntArray, IntArray] | None] = []
+    for matrix in matrices:
+        bounds = crop_bounds(volume, center_mm, half, matrix)
+        boxes.append(None if bounds is None else ((bounds[0] // factors) * factors, bounds[1]))
+    empty = (np.zeros((n, n, n), np.float32), np.zeros((n, n, n), bool))
+    out = [empty] * len(matrices)
+    for box, members in _box_groups(boxes):
+        image, mask, _ = _prepare(sub_volume(volume, *box), kind, mask_cement)
+        smoothed = _smooth_for(image, spacing_mm)
+        for index in members:
+            transform = to_transform(matrices[index], center_mm)
+            values = sitk.GetArrayFromImage(resample(smoothed, reference, transform))
+            valid = sitk.GetArrayFromImage(resample(mask, reference, transform,
+                                                    interpolator=sitk.sitkNearestNeighbor,
+                                                    pixel_type=sitk.sitkUInt8)) > 0
+            out[index] = (values, valid)
+    return out
+
+
+def _box_groups(boxes: list[tuple[IntArray, IntArray] | None],
+                ) -> list[tuple[tuple[IntArray, IntArray], list[int]]]:
+    """One group (the enclosing box, every index) when it holds no more voxels than the boxes
+    apart; else one group per box. Missing boxes (None) belong to no group."""
+    present = [(box, i) for i, box in enumerate(boxes) if box is not None]
+    if len(present) < 2:
+        return [(box, [i]) for box, i in present]
+    lo = np.min([box[0] for box, _ in present], axis=0)
+    hi = np.max([box[1] for box, _ in present], axis=0)
+    apart = sum(int(np.prod(box[1] - box[0])) for box, _ in present)
+    if int(np.prod(hi - lo)) <= apart:
+        return [((lo, hi), [i for _, i in present])]
+    return [(box, [i]) for box, i in present]
