@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# the header cache (mdaread.io.header_cache) of this test run, not the user's ~/.cache
+os.environ.setdefault("MDAREAD_HEADER_CACHE", tempfile.mkdtemp(prefix="mdaread-headers-"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = (REPO_ROOT.parent / "shared" / "testdata").resolve()

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from mdaread.errors import DicomError
 from mdaread.io import geometry
+from mdaread.io.headers import FrameInfo
 from mdaread.io.pixels import read_stored
 from mdaread.io.scan import scan_path
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
@@ -83,9 +84,30 @@ def _check_size(plan: geometry.GeometryPlan, key: str) -> None:
 
 
 def _rescan(candidate: SeriesCandidate) -> geometry.GeometryPlan:
-    """Rebuild the plan from the candidate's files (e.g. a candidate restored from storage)."""
+    """Rebuild the plan from the candidate's files (e.g. a candidate restored from storage).
+
+    With ``candidate.extra["header_key"]`` (the workspace's content hash of the files, checked
+    by the caller) the headers come from :mod:`mdaread.io.header_cache` when an entry rebuilds
+    the candidate's stored geometry; else they are read and saved there for the next time."""
+    from mdaread.io import header_cache
+
+    key = str(candidate.extra.get("header_key") or "")
+    cached = header_cache.load(key, candidate.files) if key else None
+    if cached is not None:
+        plan = _match(candidate, cached)
+        if plan is not None and _same_geometry(candidate, plan):
+            return plan
+    frames = _read_frames(candidate)
+    plan = _match(candidate, frames)
+    if plan is None:
+        raise DicomError(f"{candidate.key}: its files no longer hold this series")
+    if key:
+        header_cache.save(key, candidate.files, frames)
+    return plan
+
+
+def _read_frames(candidate: SeriesCandidate) -> list[FrameInfo]:
     from mdaread.io.headers import SkipFile, frames_from_file
-    from mdaread.io.scan import build_candidates
 
     frames = []
     for path in candidate.files:
@@ -93,6 +115,13 @@ def _rescan(candidate: SeriesCandidate) -> geometry.GeometryPlan:
             frames.extend(frames_from_file(Path(path)))
         except SkipFile as exc:
             raise DicomError(f"{path}: {exc}") from None
+    return frames
+
+
+def _match(candidate: SeriesCandidate, frames: list[FrameInfo]) -> geometry.GeometryPlan | None:
+    """The plan of the volume among ``frames`` that is ``candidate`` (None: none is)."""
+    from mdaread.io.scan import build_candidates
+
     found = build_candidates(frames, [])
     # A file subset may number split volumes differently: the description carries the split
     # label ("[TE 40 axial]"), so it decides first, then the key, then a lone candidate.
@@ -103,10 +132,22 @@ def _rescan(candidate: SeriesCandidate) -> geometry.GeometryPlan:
         or (found if len(found) == 1 else [])
     )
     if not match:
-        raise DicomError(f"{candidate.key}: its files no longer hold this series")
+        return None
     plan = match[0].extra["plan"]
     assert isinstance(plan, geometry.GeometryPlan)
     return plan
+
+
+def _same_geometry(candidate: SeriesCandidate, plan: geometry.GeometryPlan) -> bool:
+    """Whether ``plan`` gives the grid the candidate was stored with (a candidate without a
+    stored shape has nothing to compare)."""
+    if not candidate.shape:
+        return True
+    spacing, direction = geometry.describe(plan)
+    return (tuple(plan.shape) == tuple(candidate.shape)
+            and np.allclose(spacing, candidate.spacing, atol=1e-6)
+            and np.allclose(plan.affine[:3, 3], candidate.origin, atol=1e-4)
+            and np.allclose(direction, candidate.direction, atol=1e-6))
 
 
 def _rescale(stored: npt.NDArray[np.generic], plan: geometry.GeometryPlan) -> np.ndarray:

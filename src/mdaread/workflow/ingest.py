@@ -320,8 +320,10 @@ def _attach(ws: WorkspaceRepository, actor: Actor, p: Placement, report: IngestR
                                              old.subject, p.label, old.id))
         elif [f.path for f in ws.series_files(old.id)] != [f.path for f in files]:
             ws.relink_series_files(actor, old.id, files, "re-import found the files moved")
+            _cache_headers(c, digest)
             report.relinked.append(_outcome(c, "", old.subject, p.label, old.id))
         else:
+            _cache_headers(c, digest)
             report.unchanged.append(_outcome(c, "", old.subject, p.label, old.id))
         return
     with ws.transaction():
@@ -334,7 +336,18 @@ def _attach(ws: WorkspaceRepository, actor: Actor, p: Placement, report: IngestR
             modality=c.modality, description=c.description, study_date=p.scan_date or "",
             shape=c.shape, spacing=c.spacing, origin=c.origin, direction=c.direction,
             files=files, content_hash=digest))
+    _cache_headers(c, digest)
     report.added.append(_outcome(c, "", p.subject, p.label, stored.id))
+
+
+def _cache_headers(c: SeriesCandidate, digest: str) -> None:
+    """The scan's headers into the header cache, so that the first open reads no header."""
+    from mdaread.io import header_cache
+    from mdaread.io.geometry import GeometryPlan
+
+    plan = c.extra.get("plan")
+    if isinstance(plan, GeometryPlan):
+        header_cache.save(header_cache.header_key(digest, c.key), c.files, plan.frames)
 
 
 def _storable(text: str) -> bool:

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from mdaread.errors import InputError
 from mdaread.io import load_series
+from mdaread.io.header_cache import header_key
 from mdaread.model import SeriesCandidate, Volume
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.storage import (
@@ -72,7 +73,10 @@ class WorkspaceSource:
                 shape=record.shape, spacing=record.spacing, origin=record.origin,
                 direction=record.direction, study_uid=record.study_uid,
                 frame_of_reference_uid=record.frame_of_reference_uid, patient_id=subject,
-                study_date=record.study_date)
+                study_date=record.study_date,
+                # load() checks the files against the import digests first: headers cached
+                # under their combined hash then describe these very bytes
+                extra={"header_key": header_key(record.content_hash, record.key)})
             ref = f"series {record.id}"
             self._files[ref] = (record.id, candidate, files)
             choices.append(SeriesChoice(record.series_uid, record.modality,
