@@ -60,7 +60,7 @@ def _export(workspace: Path, out: Path, *extra: str) -> None:
 
 
 def test_dcr_per_arm_matches_the_truth(workspace: Path, tmp_path: Path) -> None:
-    _export(workspace, tmp_path / "E", "--unblinded")
+    _export(workspace, tmp_path / "E", "--unblinded", "--format", "csv,xlsx")
     expected: dict[tuple[str, str], list[str]] = {}
     for subject in _truth()["subjects"]:
         for tp in subject["timepoints"]:
@@ -87,7 +87,9 @@ def test_dcr_per_arm_matches_the_truth(workspace: Path, tmp_path: Path) -> None:
 def test_blinded_export_pools_the_arms_and_shows_no_arm(workspace: Path, tmp_path: Path) -> None:
     _export(workspace, tmp_path / "E")
     arms = {s["arm"] for s in _truth()["subjects"]}
-    for path in (tmp_path / "E").iterdir():
+    files = [p for p in (tmp_path / "E").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".svg" for p in files)
+    for path in files:
         data = path.read_bytes()
         assert not any(arm.encode() in data for arm in arms), path.name
     rows = _rows(tmp_path / "E" / "dcr.csv")
@@ -101,7 +103,7 @@ def test_blinded_export_pools_the_arms_and_shows_no_arm(workspace: Path, tmp_pat
 
 
 def test_timepoint_table_is_the_workspace_content(workspace: Path, tmp_path: Path) -> None:
-    _export(workspace, tmp_path / "E", "--unblinded")
+    _export(workspace, tmp_path / "E", "--unblinded", "--format", "csv,xlsx")
     rows = _rows(tmp_path / "E" / "timepoints.csv")
     with open_workspace(workspace) as ws:
         reads = {r.id: r for r in ws.list_reads(status="signed", current_only=True)}
@@ -134,11 +136,16 @@ def test_timepoint_table_is_the_workspace_content(workspace: Path, tmp_path: Pat
 def test_exporting_twice_gives_identical_bytes(workspace: Path, tmp_path: Path) -> None:
     _export(workspace, tmp_path / "A", "--unblinded")
     _export(workspace, tmp_path / "B", "--unblinded")
-    names = sorted(p.name for p in (tmp_path / "A").iterdir())
-    assert names == sorted(p.name for p in (tmp_path / "B").iterdir())
-    assert {"timepoints.csv", "lesions.csv", "dcr.csv", "response.xlsx",
-            "manifest.json"} <= set(names)
-    for name in names:
+    def names(folder: Path) -> list[str]:
+        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                      if p.is_file())
+
+    names_a = names(tmp_path / "A")
+    assert names_a == names(tmp_path / "B")
+    assert {"timepoints.csv", "lesions.csv", "dcr.csv", "response.xlsx", "manifest.json",
+            "plots/dcr.png", "plots/dcr.svg", "plots/spider.png", "plots/spider.svg",
+            "plots/waterfall.png", "plots/waterfall.svg"} <= set(names_a)
+    for name in names_a:
         assert (tmp_path / "A" / name).read_bytes() == (tmp_path / "B" / name).read_bytes(), name
     _export(workspace, tmp_path / "A", "--unblinded")  # over an earlier export: replaced
     assert (tmp_path / "A" / "response.xlsx").read_bytes() == \
@@ -147,7 +154,7 @@ def test_exporting_twice_gives_identical_bytes(workspace: Path, tmp_path: Path) 
 
 
 def test_xlsx_has_typed_cells_and_a_frozen_header(workspace: Path, tmp_path: Path) -> None:
-    _export(workspace, tmp_path / "E", "--unblinded")
+    _export(workspace, tmp_path / "E", "--unblinded", "--format", "csv,xlsx")
     book = openpyxl.load_workbook(tmp_path / "E" / "response.xlsx")
     assert book.sheetnames == ["timepoints", "lesions", "dcr"]
     sheet = book["timepoints"]
@@ -172,7 +179,8 @@ def test_manifest_lists_every_file_and_the_audit_head(workspace: Path, tmp_path:
     _export(workspace, tmp_path / "E")
     manifest = json.loads((tmp_path / "E" / "manifest.json").read_text(encoding="utf-8"))
     listed = {f["path"]: f for f in manifest["files"]}
-    on_disk = {p.name for p in (tmp_path / "E").iterdir()} - {"manifest.json"}
+    on_disk = {p.relative_to(tmp_path / "E").as_posix() for p in (tmp_path / "E").rglob("*")
+               if p.is_file()} - {"manifest.json"}
     assert set(listed) == on_disk
     for name, entry in listed.items():
         data = (tmp_path / "E" / name).read_bytes()
@@ -197,3 +205,30 @@ def test_a_reader_cannot_export_unblinded(workspace: Path, tmp_path: Path, capsy
     assert code == 2
     assert "data manager" in capsys.readouterr().err
     assert not (tmp_path / "E").exists()
+
+
+def test_plots_show_the_truth(workspace: Path, tmp_path: Path) -> None:
+    """The waterfall's bars are each subject's lowest SPD change over the follow-ups, computed
+    here from truth.json's true diameters; the SVGs carry no date."""
+    from mdaread.export.plots import best_changes
+    from mdaread.workflow.export_collect import collect
+
+    _export(workspace, tmp_path / "E", "--unblinded")
+    for name in ("dcr", "spider", "waterfall"):
+        svg = (tmp_path / "E" / "plots" / f"{name}.svg").read_text(encoding="utf-8")
+        assert "<dc:date>" not in svg and "<svg" in svg
+        assert (tmp_path / "E" / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    expected = {}
+    for subject in _truth()["subjects"]:
+        base = subject["timepoints"][0]["lesions"]
+        ref = sum(les["long_mm"] * les["perp_mm"] for les in base)
+        changes = []
+        for tp in subject["timepoints"][1:]:
+            spd = sum(les["long_mm"] * les["perp_mm"] for les in tp["lesions"])
+            changes.append(100 * (spd - ref) / ref)
+        expected[subject["subject"]] = min(changes)
+    with open_workspace(workspace) as ws:
+        rows = collect(ws, DM, unblinded=True).timepoints
+    bars = best_changes(rows)
+    assert [b[1] for b in bars] == sorted((b[1] for b in bars), reverse=True)
+    assert {b[0]: b[1] for b in bars} == pytest.approx(expected)

@@ -29,9 +29,9 @@ from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_
 from mdaread.storage import Actor, WorkspaceRepository
 from mdaread.workflow.export_collect import ExportData, collect
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "plots")
 """The formats this version writes, in the order they are written."""
-PLANNED = ("sr", "seg", "nifti", "plots", "pdf")
+PLANNED = ("sr", "seg", "nifti", "pdf")
 """Formats named by the export's specification that this version does not write yet."""
 XLSX_NAME = "response.xlsx"
 
@@ -105,3 +105,9 @@ def _write_tables(stage: Path, data: ExportData, formats: tuple[str, ...], unbli
         progress(0.5, f"writing {XLSX_NAME}")
         stamp = parse_utc(data.latest_signed_at) if data.latest_signed_at else None
         write_xlsx(tables, stage / XLSX_NAME, stamp)
+    if "plots" in formats:
+        check_cancel(cancel)
+        progress(0.6, "drawing the plots")
+        from mdaread.export.plots import write_plots  # lazy: matplotlib takes a second
+
+        write_plots(stage / "plots", data.timepoints, tables[2], unblinded)
