@@ -141,3 +141,27 @@ def test_slice_numbers_grow_toward_superior_posterior_left(name: str) -> None:
     for plane, axis in (("axial", 2), ("coronal", 1), ("sagittal", 0)):
         g = mpr.geometry(plane)
         assert (g.to_world(0, 0, 1) - g.to_world(0, 0, 0))[axis] > 0
+
+
+@pytest.mark.parametrize("name", sorted(AFFINES))
+def test_contiguous_copies_of_strided_planes_show_the_same_slices(name: str) -> None:
+    """copy_strided_planes changes the memory layout only: every slice of every plane keeps
+    its values, and no plane is left gathering scattered values (flips and permutations)."""
+    volume = _volume(AFFINES[name], shape=(37, 9, 11))  # > one 16-slice slab along k
+    mpr = Mpr(volume)
+    before = {p: [mpr.image(p, i).copy() for i in range(mpr.geometry(p).n_slices)]
+              for p in PLANES}
+    strided = mpr.strided_planes()
+    assert strided  # a 3-D stack always has one plane across its rows
+    mpr.copy_strided_planes()
+    assert mpr.strided_planes() == []
+    for plane in PLANES:
+        for index, image in enumerate(before[plane]):
+            np.testing.assert_array_equal(mpr.image(plane, index), image)
+        assert np.shares_memory(mpr.image(plane, 0), volume.array) == (plane not in strided)
+
+
+def test_strided_planes_keep_their_views_above_the_size_limit() -> None:
+    mpr = Mpr(_volume(AFFINES["axial"]))
+    mpr.copy_strided_planes(max_bytes=16)
+    assert mpr.strided_planes() == ["sagittal"]

@@ -178,3 +178,18 @@ def test_worklist_filter_sort_and_no_arm() -> None:
     assert [e.timepoint for e in by_tp] == ["baseline", "baseline", "1m", "3m"]
     with pytest.raises(InputError):
         sort_worklist(entries, "arm")
+
+
+def test_shown_volumes_get_contiguous_sagittal_slices_in_the_background() -> None:
+    import time
+
+    session = ReadingSession(_source())
+    session.open("MDA-001", "3m")
+    _load_all(session)
+    deadline = time.monotonic() + 10.0
+    for side in ("baseline", "followup"):
+        mpr = session.sides[side].mpr
+        assert mpr is not None
+        while mpr.strided_planes() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert mpr.strided_planes() == []
