@@ -57,6 +57,30 @@ def test_ct_written_by_the_writer_loads_back_identically(tmp_path: Path, compres
     assert np.allclose(loaded.affine, volume.affine, atol=1e-4)
 
 
+@pytest.mark.parametrize(("compression", "plugin"), [("jpegls", "pyjpegls"), ("rle", "pydicom")])
+def test_compressed_series_decode_with_the_fast_plugin(tmp_path: Path, compression: str,
+                                                       plugin: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """JPEG-LS goes to CharLS (pyjpegls, ~3× faster than pydicom's default pylibjpeg on a 512²
+    CT slice); RLE to pydicom's own decoder (pylibjpeg-rle panics on damaged data)."""
+    import pydicom.dataset
+
+    chosen: list[str] = []
+    original = pydicom.dataset.Dataset.pixel_array_options
+
+    def recording(self: Any, **kwargs: Any) -> None:
+        chosen.append(kwargs.get("decoding_plugin", ""))
+        original(self, **kwargs)
+
+    monkeypatch.setattr(pydicom.dataset.Dataset, "pixel_array_options", recording)
+    hu = np.random.default_rng(2).integers(-1024, 3000, size=(3, 16, 12)).astype(np.int16)
+    writer.write_ct_series(oblique_volume(hu), tmp_path / "ct", info("1.2.826.0.1.3680043.8.498.7"),
+                           compression)
+    loaded = load_series(scan_path(tmp_path / "ct").series[0])
+    assert np.array_equal(loaded.array, hu)
+    assert chosen == [plugin] * 3
+
+
 def test_mr_written_by_the_writer_loads_back_identically(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     values = rng.integers(0, 4095, size=(5, 16, 18)).astype(np.uint16)
