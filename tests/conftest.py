@@ -13,7 +13,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MDAREAD_HEADER_CACHE", tempfile.mkdtemp(prefix="mdaread-headers-"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TESTDATA = (REPO_ROOT.parent / "shared" / "testdata").resolve()
+# ../shared/testdata beside the project; MDAREAD_TESTDATA points elsewhere (a git worktree)
+TESTDATA = Path(os.environ.get("MDAREAD_TESTDATA")
+                or REPO_ROOT.parent / "shared" / "testdata").resolve()
 SAMPLE_DICOM = REPO_ROOT / "sample_dicom"
 
 
