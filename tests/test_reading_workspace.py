@@ -186,7 +186,9 @@ def test_screenshot_under_xvfb(trial, tmp_path) -> None:
         ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", str(env_python), "-m", "mdaread",
          "gui", "--workspace", str(root / "ws"), "--screenshot", str(out)],
         capture_output=True, text=True, timeout=120, check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MDAREAD_USER": "rita"})
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MDAREAD_USER": "rita",
+             # the sources under test, not whatever the venv's .pth points at
+             "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})
     assert result.returncode == 0, result.stderr
     _not_blank(out)
 

@@ -22,7 +22,7 @@ me = Actor(name, "reader")
 with open_workspace(folder) as ws:
     tp = ws.find_timepoint("MDA-001", "1m").id
     for i in range(int(sys.argv[3])):
-        read = ws.create_read(me, "MDA-001", tp)
+        read = ws.create_read(me, "MDA-001", tp, purpose="reread")  # one primary only
         ws.sign_read(me, read.id, category="SD", observations={"i": i},
                      measurements=[NewMeasurement("L1", 10.0 + i, 5.0)])
 print("done", flush=True)

@@ -41,8 +41,8 @@ while True:
     tag = f"{seed}-{i}"
     ms = [NewMeasurement(f"L{j}", 10.0 + j, 5.0 + j, [[j, 0, 0], [j, 1, 0]]) for j in range(k)]
     step = i % 3
-    if step == 0:   # one transaction: final save + sign-off
-        read = ws.create_read(reader, "MDA-001", tp)
+    if step == 0:   # one transaction: final save + sign-off (re-reads: one primary per timepoint)
+        read = ws.create_read(reader, "MDA-001", tp, purpose="reread")
         ws.sign_read(reader, read.id, category="SD", observations={"k": k, "tag": tag},
                      measurements=ms)
         print(f"signed {read.id} {k}", flush=True)

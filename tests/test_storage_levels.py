@@ -149,7 +149,7 @@ def test_a_schema_2_workspace_is_migrated_with_its_data(tmp_path: Path) -> None:
                      (json.dumps(EYE),))
     db.close()
     with open_workspace(folder) as ws:
-        assert ws.schema_version == SCHEMA_VERSION == 3
+        assert ws.schema_version == SCHEMA_VERSION == 4
         (old,) = ws.list_registrations()
         assert (old.method, old.metric, old.status, old.matrix) == ("intensity", 0.5,
                                                                    "accepted", EYE)
@@ -158,7 +158,7 @@ def test_a_schema_2_workspace_is_migrated_with_its_data(tmp_path: Path) -> None:
         assert [s.series_uid for s in ws.list_series("MDA-1")] == ["1.1", "1.2"]
         migrate = [r for r in ws.audit_rows() if r.action == "migrate"]
         assert (migrate[-1].user, migrate[-1].before, migrate[-1].after) == (
-            "mdaread", '{"schema_version":2}', '{"schema_version":3}')
+            "mdaread", '{"schema_version":2}', '{"schema_version":4}')
         assert ws.verify_audit().ok
         label = ws.set_level_label(READER, 1, "L1", (0.0, 0.0, 0.0))  # the new table works
         assert ws.list_level_labels(1) == [label]

@@ -9,6 +9,7 @@ Public API (see docs/storage.md)::
 
 from mdaread.storage.audit import verify_chain
 from mdaread.storage.errors import (
+    AlreadySigned,
     ImmutableRecord,
     NotAWorkspace,
     PermissionDenied,
@@ -64,6 +65,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "VERTEBRAL_LEVELS",
     "Actor",
+    "AlreadySigned",
     "AssessmentRecord",
     "AuditCheck",
     "AuditRecord",

@@ -29,11 +29,17 @@ class ImmutableRecord(WorkspaceError):
     """A change to a signed read, or to the audit trail, was refused."""
 
 
+class AlreadySigned(WorkspaceError):
+    """Another signed read already holds this place (one signed primary read per subject and
+    timepoint; a signed read is corrected at most once)."""
+
+
 class RecordNotFound(WorkspaceError):
     """A subject, timepoint, series, read … that the workspace does not hold."""
 
 
 __all__ = [
+    "AlreadySigned",
     "ImmutableRecord",
     "NotAWorkspace",
     "PermissionDenied",

@@ -213,7 +213,23 @@ ALTER TABLE registrations ADD COLUMN landmark_pairs TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE registrations ADD COLUMN residual_mm REAL;      -- landmark fit RMS, mm
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_ASSESSMENTS, _V3_LEVELS)
+_V4_ONE_PRIMARY_READ = """
+-- One signed primary read per subject x timepoint: a second sign-off, even one racing the first
+-- from another process, fails here rather than in a check before the write. A correction is not
+-- an original (supersedes is set), so it does not collide with the read it corrects; each read is
+-- superseded at most once, and only by a read of its own subject, timepoint and purpose.
+CREATE UNIQUE INDEX reads_one_signed_primary ON reads(subject, timepoint_id)
+WHERE purpose = 'primary' AND status = 'signed' AND supersedes IS NULL;
+CREATE UNIQUE INDEX reads_superseded_once ON reads(supersedes) WHERE supersedes IS NOT NULL;
+CREATE TRIGGER reads_correction_same_timepoint BEFORE INSERT ON reads
+WHEN NEW.supersedes IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM reads o WHERE o.id = NEW.supersedes AND o.status = 'signed'
+    AND o.subject = NEW.subject AND o.timepoint_id = NEW.timepoint_id
+    AND o.purpose = NEW.purpose)
+BEGIN SELECT RAISE(ABORT, 'a correction supersedes a signed read of its timepoint'); END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1_CORE, _V2_ASSESSMENTS, _V3_LEVELS, _V4_ONE_PRIMARY_READ)
 """MIGRATIONS[n] brings a workspace from schema version n to n + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

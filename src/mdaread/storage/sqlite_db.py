@@ -148,6 +148,7 @@ class SqliteDatabase:
                     f"{self.folder}: workspace schema version {current} is newer than this "
                     f"mdaread supports ({SCHEMA_VERSION}); upgrade mdaread to open it")
             for version in range(current + 1, target + 1):
+                self._check_before_migration(version)
                 for statement in _statements(MIGRATIONS[version - 1]):
                     self.conn.execute(statement)
                 self.conn.execute("INSERT INTO schema_version(version, applied_at) VALUES (?, ?)",
@@ -156,6 +157,25 @@ class SqliteDatabase:
                 self.append_audit(None, "migrate", "workspace", str(self.folder.name),
                                   {"schema_version": current}, {"schema_version": target}, "")
         return current
+
+    def _check_before_migration(self, version: int) -> None:
+        """Refuse a migration whose new constraint the stored data already breaks, naming the
+        rows, instead of failing with SQLite's bare "UNIQUE constraint failed"."""
+        if version != 4:
+            return
+        clashes = self.conn.execute(
+            "SELECT r.subject, t.label, group_concat(r.id, ', ') FROM reads r "
+            "JOIN timepoints t ON t.id = r.timepoint_id WHERE r.purpose = 'primary' "
+            "AND r.status = 'signed' AND r.supersedes IS NULL "
+            "GROUP BY r.subject, r.timepoint_id HAVING count(*) > 1 ORDER BY r.subject, t.label"
+        ).fetchall()
+        if clashes:
+            listed = "; ".join(f"{c[0]} {c[1]}: reads {c[2]}" for c in clashes)
+            raise WorkspaceError(
+                f"{self.folder}: cannot upgrade the workspace to schema 4 (one signed primary "
+                f"read per subject and timepoint): {len(clashes)} timepoint(s) hold more than "
+                f"one ({listed}); an earlier mdaread let two sign-offs race. Nothing was "
+                "changed; the data manager must decide which read stands (docs/storage.md)")
 
     def _version_in_transaction(self) -> int:
         exists = self.conn.execute(

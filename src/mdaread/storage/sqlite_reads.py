@@ -8,11 +8,17 @@ draft read that ``supersedes`` the old one and carries a reason.
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from mdaread.storage import sqlite_rows as rows
-from mdaread.storage.errors import ImmutableRecord, PermissionDenied, WorkspaceError
+from mdaread.storage.errors import (
+    AlreadySigned,
+    ImmutableRecord,
+    PermissionDenied,
+    WorkspaceError,
+)
 from mdaread.storage.records import (
     MEASUREMENT_METHODS,
     PURPOSES,
@@ -161,15 +167,33 @@ class ReadsMixin(EntitiesMixin):
             before = self._state(read)
             self._apply_draft(read, observations, measurements)
             now = utc_now()
-            conn.execute(
-                "UPDATE reads SET status = 'signed', category = ?, final_category = ?, rule = ?,"
-                " override_category = ?, override_reason = ?, signed_at = ?, updated_at = ? "
-                "WHERE id = ?", (category, final_category, rule, override_category,
-                                 override_reason, now, now, read_id))
+            try:
+                conn.execute(
+                    "UPDATE reads SET status = 'signed', category = ?, final_category = ?, "
+                    "rule = ?, override_category = ?, override_reason = ?, signed_at = ?, "
+                    "updated_at = ? WHERE id = ?", (category, final_category, rule,
+                                                    override_category, override_reason, now,
+                                                    now, read_id))
+            except sqlite3.IntegrityError as exc:
+                raise self._already_signed(read, exc) from exc
             signed = self.get_read(read_id)
             self._audit(actor, "sign", "read", read_id, before, self._state(signed),
                         override_reason or "")
         return signed
+
+    def _already_signed(self, read: ReadRecord, exc: sqlite3.IntegrityError) -> WorkspaceError:
+        """The one-signed-primary-read constraint fired: name the read that holds the place."""
+        if "reads.subject" not in str(exc):
+            return WorkspaceError(f"{self.path}: read {read.id}: {exc}")
+        holder = self.db.conn.execute(
+            "SELECT id, reader FROM reads WHERE subject = ? AND timepoint_id = ? AND "
+            "purpose = 'primary' AND status = 'signed' AND supersedes IS NULL",
+            (read.subject, read.timepoint_id)).fetchone()
+        who = f"read {holder[0]} by {holder[1]}" if holder else "another read"
+        return AlreadySigned(
+            f"{self.path}: subject {read.subject}, timepoint {read.timepoint_label}: a primary "
+            f"read is already signed ({who}); read {read.id} stays a draft — correct the signed "
+            "read instead")
 
     def correct_read(self, actor: Actor, read_id: int, reason: str) -> ReadRecord:
         """A new draft copying a signed read (observations, measurements) that supersedes it."""
@@ -185,9 +209,13 @@ class ReadsMixin(EntitiesMixin):
             if later:
                 raise WorkspaceError(f"read {read_id} is already superseded by read "
                                      f"{later[0][0]}; correct that one")
-            new = self._insert_read(actor, old.subject, old.timepoint_id, old.purpose,
-                                    old.blinded, old.protocol, old.criteria_version,
-                                    old.observations, old.id, reason)
+            try:
+                new = self._insert_read(actor, old.subject, old.timepoint_id, old.purpose,
+                                        old.blinded, old.protocol, old.criteria_version,
+                                        old.observations, old.id, reason)
+            except sqlite3.IntegrityError as exc:  # a racing correction committed first
+                raise AlreadySigned(f"{self.path}: read {read_id} was just corrected by "
+                                    f"another session; correct the newer read") from exc
             copies = [NewMeasurement(m.lesion_id, m.long_mm, m.perp_mm, m.endpoints,
                                      m.series_uid, m.method)
                       for m in self.list_measurements(read_id)]
