@@ -21,6 +21,7 @@ from mdaread.storage import (
     create_workspace,
     open_workspace,
 )
+from mdaread.storage.audit import verify_chain
 from mdaread.storage.sqlite_db import SqliteDatabase
 
 DM = Actor("dana", "data_manager")
@@ -78,7 +79,10 @@ def test_an_older_workspace_is_migrated_forward(tmp_path: Path) -> None:
         assert ws.list_assessments() == []  # table of migration 2 exists
         migrate = [r for r in ws.audit_rows() if r.action == "migrate"]
         assert migrate[-1].before == '{"schema_version":1}'
-        assert ws.verify_audit().ok
+        # the fixture wrote rows with SQL, without the audit rows mdaread writes:
+        # the chain is whole and the replay names what it never saw
+        assert verify_chain(ws.audit_rows(), ws.db.highest_audit_id_issued()).ok
+        assert "no audit entry (written outside mdaread)" in ws.verify_audit().problem
 
 
 def test_a_newer_workspace_is_refused_untouched(tmp_path: Path) -> None:
@@ -121,7 +125,10 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
         with open_workspace(tmp_path / "W", busy_timeout_ms=5000) as ws:
             ws.ensure_subject(DM, "MDA-1")  # blocks until the holder commits
             assert [s.trial_id for s in ws.list_subjects(DM)] == ["MDA-1"]
-            assert ws.verify_audit().ok
+            # the fixture wrote rows with SQL, without the audit rows mdaread writes:
+            # the chain is whole and the replay names what it never saw
+            assert verify_chain(ws.audit_rows(), ws.db.highest_audit_id_issued()).ok
+            assert "no audit entry (written outside mdaread)" in ws.verify_audit().problem
     finally:
         release.join()
         holder.close()

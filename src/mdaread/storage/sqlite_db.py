@@ -216,6 +216,24 @@ class SqliteDatabase:
             finally:
                 self._in_write = False
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Several queries that see one committed state (a deferred transaction: WAL keeps a
+        reader's snapshot while writers go on); takes no write lock, so it works on a
+        workspace that cannot be written."""
+        with self._lock:
+            if self._in_write or self.conn.in_transaction:
+                yield
+                return
+            try:
+                self.conn.execute("BEGIN DEFERRED")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.folder) from exc
+            try:
+                yield
+            finally:
+                self._rollback()
+
     def _rollback(self) -> None:
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mdaread.storage import sqlite_rows as rows
+from mdaread.storage.audit_replay import CONTENT_HASH_KEY, read_content_hash
 from mdaread.storage.errors import (
     AlreadySigned,
     ImmutableRecord,
@@ -177,8 +178,9 @@ class ReadsMixin(EntitiesMixin):
             except sqlite3.IntegrityError as exc:
                 raise self._already_signed(read, exc) from exc
             signed = self.get_read(read_id)
-            self._audit(actor, "sign", "read", read_id, before, self._state(signed),
-                        override_reason or "")
+            after = self._state(signed)
+            after[CONTENT_HASH_KEY] = read_content_hash(after)  # what a signature covers
+            self._audit(actor, "sign", "read", read_id, before, after, override_reason or "")
         return signed
 
     def _already_signed(self, read: ReadRecord, exc: sqlite3.IntegrityError) -> WorkspaceError:

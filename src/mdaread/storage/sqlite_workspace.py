@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from mdaread.storage import sqlite_rows as rows
 from mdaread.storage.audit import verify_chain, write_csv
+from mdaread.storage.audit_replay import CurrentState, replay
 from mdaread.storage.errors import PermissionDenied, WorkspaceDamaged, WorkspaceError
 from mdaread.storage.files import refuse_overwriting_database
 from mdaread.storage.records import Actor, AuditCheck, AuditRecord
@@ -27,8 +29,24 @@ class SqliteWorkspace(ReadsMixin, LevelsMixin):
                 self.db.query(f"SELECT * FROM audit{where} ORDER BY id", params)]
 
     def verify_audit(self) -> AuditCheck:
-        """Walk the whole hash chain; names the first row changed, inserted or deleted."""
-        return verify_chain(self.audit_rows(), self.db.highest_audit_id_issued())
+        """Walk the hash chain, then replay it against the data; names the first row changed,
+        inserted or deleted, or the first entity whose data disagrees with its audit trail
+        (``first_broken`` 0 when no audit row is involved: data the audit never saw)."""
+        with self.db.read_snapshot():  # the chain and the data as of one commit
+            audit = self.audit_rows()
+            check = verify_chain(audit, self.db.highest_audit_id_issued())
+            if not check.ok:
+                return check
+            gap = next((r for i, r in enumerate(audit, start=1) if r.id != i), None)
+            if gap is not None:
+                return AuditCheck(check.n_rows, gap.id, f"audit row ids jump to {gap.id}: rows "
+                                                        "before it are missing")
+            mismatch = replay(audit, current_state(self))
+        if mismatch is not None:
+            return AuditCheck(check.n_rows, mismatch.row_id or 0, mismatch.problem,
+                              head=check.head)
+        return AuditCheck(check.n_rows, None, f"{check.problem}; data matches the audit trail",
+                          head=check.head)
 
     def export_audit_csv(self, path: str | Path) -> int:
         refuse_overwriting_database(path)
@@ -103,3 +121,28 @@ def open_workspace(folder: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TI
         db.close()
         raise
     return SqliteWorkspace(db)
+
+
+def _by_id(records: list[Any]) -> dict[str, dict[str, Any]]:
+    return {str(r.id): rows.snapshot(r) for r in records}
+
+
+def current_state(ws: SqliteWorkspace) -> CurrentState:
+    """Every replayed entity of ``ws`` as JSON-shaped state (one consistent read: callers hold
+    the database's lock or accept a concurrent writer's partial picture)."""
+    query = ws.db.query
+    state = CurrentState()
+    state.of("read").update({str(r.id): ws._state(r) for r in ws.list_reads()})
+    state.of("lesion").update(_by_id([rows.lesion(r) for r in query("SELECT * FROM lesions")]))
+    state.of("registration").update(_by_id(ws.list_registrations()))
+    state.of("level_label").update(_by_id(ws.list_level_labels()))
+    state.of("timepoint").update(_by_id(ws.list_timepoints()))
+    state.of("series").update(_by_id(ws.list_series()))
+    state.of("assessment").update(_by_id(ws.list_assessments()))
+    state.of("subject").update({
+        r["trial_id"]: rows.snapshot(rows.subject(r, sees_arm=True))
+        for r in query("SELECT * FROM subjects")})
+    state.of("user").update({f"{name}/{role}": {} for name, role in ws.list_users()})
+    state.of("settings").update({r["key"]: json.loads(r["value"])
+                                 for r in query("SELECT key, value FROM settings")})
+    return state
