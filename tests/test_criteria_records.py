@@ -30,12 +30,14 @@ def test_protocol_round_trip_through_json() -> None:
     stored = json.loads(json.dumps(p.to_dict()))
     assert ProtocolSettings.from_dict(stored) == p
     assert set(stored) == {"measurable_min_mm", "pr_threshold_pct", "pd_threshold_pct",
-                           "reference", "unconfirmed_window_days", "pd_carry_forward", "version"}
+                           "reference", "unconfirmed_window_days", "pd_carry_forward",
+                           "max_diameter_mm", "max_days", "version"}
 
 
 @pytest.mark.parametrize("bad", [{"measurable_min_mm": 0}, {"pr_threshold_pct": 10},
                                  {"pd_threshold_pct": -5}, {"reference": ""},
-                                 {"version": "99"}, {"unconfirmed_window_days": -1}])
+                                 {"version": "99"}, {"unconfirmed_window_days": -1},
+                                 {"max_diameter_mm": 5}, {"max_days": 0}])
 def test_protocol_rejects_bad_values(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         ProtocolSettings.from_dict(bad)

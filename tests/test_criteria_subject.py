@@ -36,7 +36,7 @@ def test_reference_and_before_have_no_category() -> None:
 
 
 def test_reference_other_than_baseline_measures_change_against_it() -> None:
-    r = assess(baseline(TI), tp("1m", 30, [fu("L1", 20, 20)]), tp("3m", 91, [fu("L1", 10, 20)]),
+    r = assess(baseline(TI), tp("1m", 30, [fu("L1", 20, 20)]), tp("3m", 91, [fu("L1", 20, 10)]),
                protocol={"reference": "1m"})
     assert r["1m"].spd_mm2 == 400.0
     assert r["3m"].spd_change_pct == -50.0  # against 1m's 400 mm², not baseline's 600

@@ -17,14 +17,14 @@ CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], str, str, float | N
     ("pr_minus_50_exactly", [base("L1", 20, 10, treated_index=True)],
      tp("3m", 91, [fu("L1", 10, 10)]), "PR", "pr_spd", -50.0),
     # 10.2 × 17.0 → 10.2 × 8.5: naive floating point gives −49.99999999999999
-    ("pr_minus_50_exactly_decimals", [base("L1", 10.2, 17.0, treated_index=True)],
+    ("pr_minus_50_exactly_decimals", [base("L1", 17.0, 10.2, treated_index=True)],
      tp("3m", 91, [fu("L1", 10.2, 8.5)]), "PR", "pr_spd", -50.0),
     ("just_inside_pr", [base("L1", 40, 25, treated_index=True)],
      tp("3m", 91, [fu("L1", 50.1, 10)]), "SD", "sd", -49.9),
     ("pd_plus_25_exactly", [base("L1", 20, 10, treated_index=True)],
      tp("3m", 91, [fu("L1", 25, 10)]), "PD", "pd_spd", 25.0),
-    # 10.2 × 11.4 → 12.75 × 11.4: naive floating point gives 24.999999999999993
-    ("pd_plus_25_exactly_decimals", [base("L1", 10.2, 11.4, treated_index=True)],
+    # 11.4 × 10.2 → 12.75 × 11.4: naive floating point gives 24.999999999999993
+    ("pd_plus_25_exactly_decimals", [base("L1", 11.4, 10.2, treated_index=True)],
      tp("3m", 91, [fu("L1", 12.75, 11.4)]), "PD", "pd_spd", 25.0),
     ("just_inside_pd", [base("L1", 40, 25, treated_index=True)],
      tp("3m", 91, [fu("L1", 124.9, 10)]), "SD", "sd", 24.9),
@@ -71,7 +71,7 @@ CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], str, str, float | N
      tp("3m", 91, [fu("L1", 30, 20, signs=("sclerotic_rim",))],
         new_lesions=[new("T9", "definite", "sclerotic")]), "PR", "flare", 0.0),
     ("flare_by_spd_decrease", [TI],
-     tp("3m", 91, [fu("L1", 15, 20)], new_lesions=[new("T9", "definite", "sclerotic")]),
+     tp("3m", 91, [fu("L1", 20, 15)], new_lesions=[new("T9", "definite", "sclerotic")]),
      "PR", "flare", -50.0),
     ("flare_against_new_lytic", [TI],
      tp("3m", 91, [fu("L1", 30, 20, signs=("sclerotic_rim",))],
@@ -129,9 +129,9 @@ def test_timepoint_case(name: str, lesions: list[dict[str, Any]], follow_up: dic
 
 def test_boundaries_are_exact_not_approximately() -> None:
     """The decimal boundary cases give exactly −50.0 and +25.0, not a float neighbour."""
-    pr = assess(baseline(base("L1", 10.2, 17.0, treated_index=True)),
+    pr = assess(baseline(base("L1", 17.0, 10.2, treated_index=True)),
                 tp("3m", 91, [fu("L1", 10.2, 8.5)]))["3m"]
-    pd = assess(baseline(base("L1", 10.2, 11.4, treated_index=True)),
+    pd = assess(baseline(base("L1", 11.4, 10.2, treated_index=True)),
                 tp("3m", 91, [fu("L1", 12.75, 11.4)]))["3m"]
     assert pr.spd_change_pct == -50.0
     assert pd.spd_change_pct == 25.0
@@ -152,7 +152,7 @@ def test_spd_uses_lesions_measurable_at_reference_and_evaluable_at_both() -> Non
 def test_measurable_minimum_is_a_protocol_setting() -> None:
     """A 9 mm lesion is measurable when the protocol's minimum is 5 mm."""
     lesions = [base("L1", 9, 9, treated_index=True)]
-    follow = tp("3m", 91, [fu("L1", 4, 9)])
+    follow = tp("3m", 91, [fu("L1", 9, 4)])
     assert assess(baseline(*lesions), follow)["3m"].spd_change_pct is None
     strict = assess(baseline(*lesions), follow, protocol={"measurable_min_mm": 5})["3m"]
     assert strict.spd_change_pct == pytest.approx(100 * (36 - 81) / 81)

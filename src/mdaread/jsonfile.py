@@ -20,9 +20,33 @@ def read_json_file(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{source}: cannot read ({exc})") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting thousands deep
         raise InputError(f"{source}: not valid JSON ({exc})") from None
+    bad = _lone_surrogate(data, "")
+    if bad is not None:
+        raise InputError(f"{source}: key {bad or '(top level)'}: a \\u escape that is half a "
+                         "UTF-16 pair (a lone surrogate) is not text and cannot be stored")
+    return data
+
+
+def _lone_surrogate(value: Any, where: str) -> str | None:
+    """The key path of the first string (or object key) holding a lone surrogate, else None."""
+    if isinstance(value, str):
+        return where if any("\ud800" <= ch <= "\udfff" for ch in value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            found = _lone_surrogate(key, path) if isinstance(key, str) else None
+            found = found if found is not None else _lone_surrogate(item, path)
+            if found is not None:
+                return found.encode("ascii", "backslashreplace").decode()
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _lone_surrogate(item, f"{where}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _reject_constant(name: str) -> Any:

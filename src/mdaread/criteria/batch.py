@@ -125,6 +125,7 @@ def parse_protocol(data: Any) -> ProtocolSettings:
     types: dict[str, tuple[type, ...]] = {
         "measurable_min_mm": (int, float), "pr_threshold_pct": (int, float),
         "pd_threshold_pct": (int, float), "unconfirmed_window_days": (int, float),
+        "max_diameter_mm": (int, float), "max_days": (int, float),
         "reference": (str,), "pd_carry_forward": (bool,), "version": (str,),
     }
     for key, value in data.items():
@@ -232,7 +233,10 @@ def _timepoint(where: _Where, data: dict[str, Any], label: str, days: float,
     if "override" in data and data["override"] is not None:
         raw = where.obj(data["override"], "override", {"category", "reason"})
         sub = where.at("override.")
-        override = Override(sub.choice(raw, "category", CATEGORIES), sub.string(raw, "reason"))
+        reason = sub.string(raw, "reason")
+        if not reason.strip():
+            raise sub.error("reason", "only white space: say why the category is overridden")
+        override = Override(sub.choice(raw, "category", CATEGORIES), reason)
     return TimepointObservation(label, days, modality, scan, lesions, new, cement_levels=tuple(
         cement), override=override, **flags)
 

@@ -36,6 +36,41 @@ def validate_subject(subject: SubjectObservations, protocol: ProtocolSettings) -
         if tp is not baseline:
             _check_follow_up(name, tp, known)
     _check_diameters(subject, protocol)
+    _check_plausible(subject, protocol)
+
+
+def _diameter_pairs(lesion: LesionBaseline | LesionFollowUp) -> list[tuple[str, float | None,
+                                                                        float | None]]:
+    """(key suffix, long, perpendicular) of a lesion and, for a split one, of each part."""
+    pairs: list[tuple[str, float | None, float | None]] = [("", lesion.long_mm, lesion.perp_mm)]
+    if isinstance(lesion, LesionFollowUp):
+        pairs += [(f".parts[{i}]", part.long_mm, part.perp_mm)
+                  for i, part in enumerate(lesion.parts)]
+    return pairs
+
+
+def _check_plausible(subject: SubjectObservations, protocol: ProtocolSettings) -> None:
+    """Values no scan can produce — a typing or unit error — are refused before any arithmetic
+    (a 1e200 mm diameter overflowed the product): days beyond ± ``max_days``, diameters above
+    ``max_diameter_mm``, a perpendicular longer than the long axis."""
+    for tp in subject.timepoints:
+        if abs(tp.days) > protocol.max_days:
+            raise input_error(subject.subject, tp.label, "days",
+                              f"{tp.days:g} days is beyond the plausible ±{protocol.max_days:g} "
+                              "(protocol max_days)")
+        for index, lesion in enumerate(tp.lesions):
+            for suffix, long_mm, perp_mm in _diameter_pairs(lesion):
+                key = f"lesions[{index}]{suffix}"
+                for name, value in (("long_mm", long_mm), ("perp_mm", perp_mm)):
+                    if value is not None and value > protocol.max_diameter_mm:
+                        raise input_error(
+                            subject.subject, tp.label, f"{key}.{name}",
+                            f"{value:g} mm is beyond the plausible maximum "
+                            f"{protocol.max_diameter_mm:g} mm (protocol max_diameter_mm)")
+                if long_mm is not None and perp_mm is not None and perp_mm > long_mm:
+                    raise input_error(subject.subject, tp.label, f"{key}.perp_mm",
+                                      f"{perp_mm:g} mm is longer than long_mm {long_mm:g} mm "
+                                      "(the perpendicular is the shorter diameter)")
 
 
 def _check_baseline(name: str, baseline: TimepointObservation) -> None:

@@ -52,6 +52,8 @@ class ProtocolSettings:
     above: PD); ``reference`` is the label of the timepoint SPD change is measured against;
     ``unconfirmed_window_days``: PD triggers flagged as possible flare/pseudoprogression up to this
     day (inclusive) give PDu; ``pd_carry_forward``: a final PD stays PD at later timepoints.
+    ``max_diameter_mm`` / ``max_days``: plausibility limits — a diameter above the first (mm) or a
+    day count beyond ± the second is refused as a typing or unit error, never computed with.
     """
 
     measurable_min_mm: float = 10.0
@@ -60,11 +62,13 @@ class ProtocolSettings:
     reference: str = "baseline"
     unconfirmed_window_days: float = 183.0
     pd_carry_forward: bool = True
+    max_diameter_mm: float = 300.0
+    max_days: float = 3650.0
     version: str = PROTOCOL_VERSION
 
     def __post_init__(self) -> None:
         for name in ("measurable_min_mm", "pr_threshold_pct", "pd_threshold_pct",
-                     "unconfirmed_window_days"):
+                     "unconfirmed_window_days", "max_diameter_mm", "max_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name} must be a number, got {value!r}")
@@ -76,6 +80,8 @@ class ProtocolSettings:
             raise ValueError("pr_threshold_pct must be < 0 (a decrease)")
         if self.pd_threshold_pct <= 0:
             raise ValueError("pd_threshold_pct must be > 0 (an increase)")
+        if self.max_diameter_mm <= self.measurable_min_mm or self.max_days <= 0:
+            raise ValueError("max_diameter_mm must exceed measurable_min_mm, max_days be > 0")
         if self.unconfirmed_window_days < 0:
             raise ValueError("unconfirmed_window_days must be ≥ 0")
         if not isinstance(self.reference, str) or not self.reference:
