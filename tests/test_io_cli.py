@@ -23,9 +23,9 @@ CORNERSTONE = "cornerstoneWADOImageLoader/testImages"
 HITACHI = "dicom2nifti/tests/data/hitachi/anatomical/001"
 SERIES_KEYS = {
     "series_uid", "key", "modality", "description", "n_files", "shape", "spacing", "origin",
-    "direction", "study_uid", "frame_of_reference_uid", "patient_id", "study_date",
-    "series_number", "warnings",
-}
+    "direction", "study_uid", "frame_of_reference_uid", "study_date", "series_number",
+    "warnings",
+}  # patient_id only with --show-ids (tests/test_cli_output_safety.py)
 
 
 def pydicom_file(name: str) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -25,6 +24,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mdaread.commands.output import printable, warning
     from mdaread.errors import InputError
     from mdaread.io import load_path, write_nifti
 
@@ -32,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
     if not (out.endswith(".nii") or out.endswith(".nii.gz")):
         raise InputError(f"{out}: output must end with .nii or .nii.gz")
     volume = load_path(args.path, series_uid=args.series)
-    for warning in volume.warnings:
-        sys.stderr.write(f"mdaread: warning: {warning}\n")
+    for message in volume.warnings:
+        warning(message)
     write_nifti(volume, out)
     shape = "×".join(str(n) for n in volume.shape)
     spacing = " ".join(f"{v:.4g}" for v in volume.spacing)
-    print(f"wrote {out}: {shape} voxels [k, j, i], spacing {spacing} mm, {volume.array.dtype}")
+    print(f"wrote {printable(out)}: {shape} voxels [k, j, i], spacing {spacing} mm, "
+          f"{volume.array.dtype}")
     return 0

@@ -49,7 +49,7 @@ def _load(path: str, series_uid: str | None, role: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Load both volumes, register, print; exit 1 (after printing) when the fit failed."""
-    from mdaread.commands.output import print_json
+    from mdaread.commands.output import error, print_json
     from mdaread.errors import InputError, RegistrationError
     from mdaread.registration import register_rigid
 
@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_text(payload)
     if result.quality == "failed":
-        sys.stderr.write(f"mdaread: error: {args.moving} → {args.fixed}: registration failed "
-                         f"({'; '.join(result.warnings) or 'no reason given'}); keep the "
-                         "unregistered mapping\n")
+        error(f"{args.moving} → {args.fixed}: registration failed "
+              f"({'; '.join(result.warnings) or 'no reason given'}); keep the "
+              "unregistered mapping")
         return EXIT_FAILED_FIT
     return 0
 

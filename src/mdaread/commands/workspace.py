@@ -84,20 +84,21 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _print_import(report: Any) -> None:
-    print(f"added {len(report.added)}, unchanged {len(report.unchanged)}, relinked "
-          f"{len(report.relinked)}, conflicts {len(report.conflicts)}, ambiguous "
-          f"{len(report.ambiguous)}, files skipped {len(report.skipped)}")
+    say = _escaped_print()  # subject IDs, reasons and paths come from headers
+    say(f"added {len(report.added)}, unchanged {len(report.unchanged)}, relinked "
+        f"{len(report.relinked)}, conflicts {len(report.conflicts)}, ambiguous "
+        f"{len(report.ambiguous)}, files skipped {len(report.skipped)}")
     for o in report.added:
-        print(f"  added      {o.subject:<10} {o.timepoint:<8} {o.modality:<3} "
-              f"{o.n_files:>4} files  {o.series_uid}")
+        say(f"  added      {o.subject:<10} {o.timepoint:<8} {o.modality:<3} "
+            f"{o.n_files:>4} files  {o.series_uid}")
     if report.unmatched_mapping:
-        print(f"  mapping rows matching no scanned series: {len(report.unmatched_mapping)} "
-              f"(first: timepoint {report.unmatched_mapping[0].timepoint}, "
-              f"{report.unmatched_mapping[0].series_uid or report.unmatched_mapping[0].study_uid})")
+        say(f"  mapping rows matching no scanned series: {len(report.unmatched_mapping)} "
+            f"(first: timepoint {report.unmatched_mapping[0].timepoint}, "
+            f"{report.unmatched_mapping[0].series_uid or report.unmatched_mapping[0].study_uid})")
     for group in ("conflicts", "ambiguous"):
         for o in getattr(report, group):
-            print(f"  {group[:-1] if group == 'conflicts' else group:<10} {o.subject or '?':<10} "
-                  f"{o.series_uid}  {o.reason}  ({o.first_file})")
+            say(f"  {group[:-1] if group == 'conflicts' else group:<10} {o.subject or '?':<10} "
+                f"{o.series_uid}  {o.reason}  ({o.first_file})")
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -119,15 +120,16 @@ _MARK = {"not read": "scan", "draft": "draft", "signed": "signed"}
 
 
 def _print_status(rows: list[Any]) -> None:
+    say = _escaped_print()  # subject IDs come from headers
     if not rows:
-        print("no subjects")
+        say("no subjects")
         return
     labels = [t.label for t in rows[0].timepoints]
     extra = sorted({t.label for r in rows for t in r.timepoints} - set(labels))
     labels += extra
     show_arm = any(r.arm for r in rows)
     head = f"{'subject':<12}{'centre':<8}" + (f"{'arm':<14}" if show_arm else "")
-    print((head + "".join(f"{label:<9}" for label in labels)).rstrip())
+    say((head + "".join(f"{label:<9}" for label in labels)).rstrip())
     for r in rows:
         cells = {t.label: t for t in r.timepoints}
         line = f"{r.subject:<12}{r.centre or '-':<8}" + (f"{r.arm or '-':<14}" if show_arm else "")
@@ -136,8 +138,8 @@ def _print_status(rows: list[Any]) -> None:
             empty = t is None or (t.n_series == 0 and not t.reads)
             text = "-" if t is None or empty else _MARK[t.read_status]
             line += f"{text:<9}"
-        print(line.rstrip())
-    print("cells: - no scan, scan = scans present not read, draft, signed (primary read)")
+        say(line.rstrip())
+    say("cells: - no scan, scan = scans present not read, draft, signed (primary read)")
 
 
 def run_randomisation(args: argparse.Namespace) -> int:
@@ -150,3 +152,13 @@ def run_randomisation(args: argparse.Namespace) -> int:
     print(f"randomisation: {len(report.created)} created, {len(report.updated)} updated, "
           f"{len(report.unchanged)} unchanged")
     return 0
+
+
+def _escaped_print() -> Any:
+    """``print`` of one line escaped by ``output.printable`` (control and override
+    characters)."""
+    from mdaread.commands.output import printable
+
+    def show(line: str = "") -> None:
+        print(printable(line))
+    return show

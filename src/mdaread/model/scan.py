@@ -55,9 +55,10 @@ class SeriesCandidate:
     def n_files(self) -> int:
         return len(self.files)
 
-    def to_json(self) -> dict[str, Any]:
-        """The stable `mdaread scan --json` record (see README)."""
-        return {
+    def to_json(self, show_ids: bool = False) -> dict[str, Any]:
+        """The stable `mdaread scan --json` record (see README); ``patient_id`` only with
+        ``show_ids`` (a PatientID is a hospital identifier, shown on request only)."""
+        record = {
             "series_uid": self.series_uid,
             "key": self.key,
             "modality": self.modality,
@@ -74,6 +75,9 @@ class SeriesCandidate:
             "series_number": self.series_number,
             "warnings": list(self.warnings),
         }
+        if not show_ids:
+            del record["patient_id"]
+        return record
 
 
 @dataclass
@@ -83,8 +87,8 @@ class ScanResult:
     series: list[SeriesCandidate] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, show_ids: bool = False) -> dict[str, Any]:
         return {
-            "series": [s.to_json() for s in self.series],
+            "series": [s.to_json(show_ids) for s in self.series],
             "skipped": [s.to_json() for s in self.skipped],
         }
