@@ -33,6 +33,8 @@ warnings.filterwarnings("ignore", category=UserWarning, module=r"pydicom(\..*)?$
 # Transfer syntaxes whose pixel bytes can be read straight from the file with numpy.
 NATIVE_LITTLE_ENDIAN = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 DEFLATED = "1.2.840.10008.1.2.1.99"
+BIG_ENDIAN = "1.2.840.10008.1.2.2"
+UNDEFINED_LENGTH = 0xFFFFFFFF
 SECONDARY_CAPTURE_PREFIX = "1.2.840.10008.5.1.4.1.1.7"
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 PIXEL_DATA_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
@@ -203,37 +205,47 @@ def _syntax_from_encoding(ds: Dataset) -> str:
     implicit, little = ds.original_encoding
     if little:
         return "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"
-    return "1.2.840.10008.1.2.2"
+    return BIG_ENDIAN
 
 
 def _check_pixel_element(
     path: Path, ds: RawHeader, offset: int, size: int, syntax: str
 ) -> None:
-    """SkipFile when the pixel data element is absent or (native syntaxes) truncated."""
+    """SkipFile when the pixel data element is absent; BadValue when it cannot hold what the
+    header says: native data shorter than Rows × Columns × …, or cut off; native data stored
+    encapsulated (undefined length), or compressed data not encapsulated (the transfer syntax
+    does not describe the bytes, e.g. a rewritten TransferSyntaxUID)."""
     if syntax == DEFLATED:
         return  # the offset is inside the inflated stream; decoding will tell
     if offset >= size:
         raise SkipFile("no pixel data")
     with open(path, "rb") as fh:
         fh.seek(offset)
-        head = fh.read(12)
+        head = fh.read(16)
     if len(head) < 8:
         raise BadValue("truncated: pixel data element cut off")
-    little = syntax != "1.2.840.10008.1.2.2"
+    little = syntax != BIG_ENDIAN
     order: Any = "little" if little else "big"
     tag = (int.from_bytes(head[0:2], order), int.from_bytes(head[2:4], order))
     if tag not in PIXEL_DATA_TAGS:
         raise SkipFile("no pixel data")
     if tag != (0x7FE0, 0x0010):
         raise SkipFile("unsupported: floating-point pixel data")
-    if syntax not in NATIVE_LITTLE_ENDIAN:
+    implicit = syntax == "1.2.840.10008.1.2"
+    length = int.from_bytes(head[4:8] if implicit else head[8:12], order)
+    start = offset + (8 if implicit else 12)
+    name = pydicom.uid.UID(syntax).name if syntax else "unknown"
+    if syntax not in NATIVE_LITTLE_ENDIAN and syntax != BIG_ENDIAN:
+        if undecodable(syntax):
+            return  # refused next, for its transfer syntax
+        if length != UNDEFINED_LENGTH or head[12:16] != b"\xfe\xff\x00\xe0":
+            raise BadValue(f"pixel data is not encapsulated as TransferSyntaxUID {name} "
+                           "requires (compressed frames in items)")
         return
-    explicit = syntax == "1.2.840.10008.1.2.1"
-    length = int.from_bytes(head[8:12] if explicit else head[4:8], "little")
-    start = offset + (12 if explicit else 8)
+    if length == UNDEFINED_LENGTH:
+        raise BadValue(f"pixel data is encapsulated (compressed) but TransferSyntaxUID says "
+                       f"{name}")
     expected = _expected_bytes(ds)
-    if length == 0xFFFFFFFF:
-        return
     if length < expected:  # Rows × Columns × … larger than the pixel data: never allocate it
         raise BadValue(f"pixel data holds {length} bytes, Rows × Columns × frames × "
                        f"BitsAllocated needs {expected}")

@@ -27,6 +27,10 @@ from mdaread.model.jobs import Cancel, Progress, check_cancel
 RLE_LOSSLESS = "1.2.840.10008.1.2.5"
 JPEG_LS = {"1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81"}  # lossless, near-lossless
 THREADS = min(8, (os.cpu_count() or 2) * 2)
+# JPEG (10918), JPEG-LS and JPEG 2000 / HTJ2K code streams end with the marker FF D9 (EOI / EOC)
+JPEG_FAMILY_PREFIX = "1.2.840.10008.1.2.4."
+END_MARKER = b"\xff\xd9"
+END_SLACK = 16  # bytes after the marker that encoders pad fragments with (00 or FF)
 
 
 def stored_dtype(frame: FrameInfo) -> np.dtype:
@@ -126,9 +130,25 @@ def _plugin_for(syntax: str) -> str:
     return ""
 
 
+def _check_complete(ds: pydicom.Dataset, syntax: str, n_frames: int) -> None:
+    """DicomError-worthy ValueError when a JPEG-family frame lacks its end marker: the stream
+    was cut. CharLS spends ~13 s on one cut 176² JPEG-LS frame before failing, and a JPEG
+    decoder may return the part it got with the rest made up: neither is a volume to read."""
+    if not syntax.startswith(JPEG_FAMILY_PREFIX):
+        return
+    from pydicom.encaps import generate_frames
+
+    if "PixelData" not in ds:
+        raise ValueError("the pixel data element is cut off")
+    for number, frame in enumerate(generate_frames(ds.PixelData, number_of_frames=n_frames)):
+        if END_MARKER not in frame[-END_SLACK:]:
+            raise ValueError(f"frame {number + 1} is cut short (no end-of-image marker)")
+
+
 def _read_decoded(path: Path, members: list[tuple[int, FrameInfo]], out: np.ndarray) -> None:
     try:
         ds = pydicom.dcmread(path)
+        _check_complete(ds, members[0][1].transfer_syntax, max(members[0][1].n_frames, 1))
         plugin = _plugin_for(members[0][1].transfer_syntax)
         if plugin:
             ds.pixel_array_options(decoding_plugin=plugin)
@@ -138,7 +158,9 @@ def _read_decoded(path: Path, members: list[tuple[int, FrameInfo]], out: np.ndar
     except BaseException as exc:  # decoders raise many types (the Rust RLE one even panics)
         syntax = members[0][1].transfer_syntax
         name = pydicom.uid.UID(syntax).name if syntax else "unknown syntax"
-        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        # pydicom puts each plugin's reason on a line of its own after a colon: keep them all
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        detail = " ".join(lines)[:240] if lines else type(exc).__name__
         raise DicomError(f"{path}: cannot decode pixel data ({name}): {detail}") from None
     if pixels.ndim == 2:
         pixels = pixels[np.newaxis]
