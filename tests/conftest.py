@@ -30,3 +30,11 @@ def testdata() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-cases", type=int, default=None,
+                     help="cases of tests/test_io_fuzz.py (default 200; 10,000 under -m slow; "
+                          "or env MDAREAD_FUZZ_CASES)")
+    parser.addoption("--fuzz-seed", type=int, default=None,
+                     help="campaign seed of tests/test_io_fuzz.py (or env MDAREAD_FUZZ_SEED)")
