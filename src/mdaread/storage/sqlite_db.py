@@ -65,6 +65,11 @@ def _translate(exc: sqlite3.Error, where: Path) -> WorkspaceError:
     if "readonly" in text or "unable to open" in text:
         return WorkspaceError(f"{where}: cannot write the workspace ({text}): check that the "
                               f"folder, {DB_NAME} and its -wal/-shm files are writable")
+    if isinstance(exc, sqlite3.IntegrityError) and text.startswith("UNIQUE constraint failed"):
+        table = text.split(":", 1)[-1].strip().split(".", 1)[0]
+        return WorkspaceBusy(f"{where}: another process (another import running?) wrote the same "
+                             f"{table} record at the same moment; nothing of this change was "
+                             "saved: run the command again")
     if "malformed" in text:
         return WorkspaceDamaged(f"{where}: the workspace database is damaged ({text}); restore "
                                 f"{DB_NAME} from a backup")

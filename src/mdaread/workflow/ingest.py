@@ -30,7 +30,15 @@ from mdaread.model.vocabulary import (
     label_for_days,
     parse_study_date,
 )
-from mdaread.storage import Actor, NewSeries, RecordNotFound, WorkspaceRepository, file_records
+from mdaread.storage import (
+    Actor,
+    NewSeries,
+    RecordNotFound,
+    SeriesFileRecord,
+    SeriesRecord,
+    WorkspaceRepository,
+    file_records,
+)
 from mdaread.storage.files import combined_hash
 
 # --- input files ---------------------------------------------------------------------------
@@ -306,38 +314,54 @@ def _attach(ws: WorkspaceRepository, actor: Actor, p: Placement, report: IngestR
                                          p.subject, p.label))
         return
     digest = combined_hash(f.sha256 for f in files)
-    known = ws.find_series(c.series_uid, c.key)
-    if known:
-        old = known[0]
-        old_label = ws.get_timepoint(old.timepoint_id).label
-        if (old.subject, old_label) != (p.subject, p.label):
-            report.conflicts.append(_outcome(c, f"series already attached to {old.subject} "
-                                                f"{old_label} (id {old.id}); not moved",
-                                             p.subject, p.label, old.id))
-        elif old.content_hash != digest:
-            report.conflicts.append(_outcome(c, f"series already imported (id {old.id}) with "
-                                                "different content; not changed",
-                                             old.subject, p.label, old.id))
-        elif [f.path for f in ws.series_files(old.id)] != [f.path for f in files]:
-            ws.relink_series_files(actor, old.id, files, "re-import found the files moved")
-            _cache_headers(c, digest)
-            report.relinked.append(_outcome(c, "", old.subject, p.label, old.id))
-        else:
-            _cache_headers(c, digest)
-            report.unchanged.append(_outcome(c, "", old.subject, p.label, old.id))
-        return
+    # Decided under the write lock: another import may have attached the series since the plan.
     with ws.transaction():
-        ws.ensure_subject(actor, p.subject)
-        tp = ws.ensure_timepoint(actor, p.subject, p.label,
-                                 nominal_day=NOMINAL_DAYS.get(p.label), scan_date=p.scan_date)
-        stored = ws.add_series(actor, NewSeries(
-            subject=p.subject, timepoint_id=tp.id, series_uid=c.series_uid, key=c.key,
-            study_uid=c.study_uid, frame_of_reference_uid=c.frame_of_reference_uid,
-            modality=c.modality, description=c.description, study_date=p.scan_date or "",
-            shape=c.shape, spacing=c.spacing, origin=c.origin, direction=c.direction,
-            files=files, content_hash=digest))
-    _cache_headers(c, digest)
-    report.added.append(_outcome(c, "", p.subject, p.label, stored.id))
+        outcome = _attach_known(ws, actor, p, files, digest)
+        if outcome is None:
+            stored = _add_series(ws, actor, p, files, digest)
+            outcome = ("added", _outcome(c, "", p.subject, p.label, stored.id))
+    kind, entry = outcome
+    if kind != "conflicts":
+        _cache_headers(c, digest)
+    lists = {"added": report.added, "unchanged": report.unchanged,
+             "relinked": report.relinked, "conflicts": report.conflicts}
+    lists[kind].append(entry)
+
+
+def _attach_known(ws: WorkspaceRepository, actor: Actor, p: Placement,
+                  files: tuple[SeriesFileRecord, ...], digest: str,
+                  ) -> tuple[str, SeriesOutcome] | None:
+    """(report list, entry) for a series the workspace already holds, None for a new one."""
+    c = p.candidate
+    known = ws.find_series(c.series_uid, c.key)
+    if not known:
+        return None
+    old = known[0]
+    old_label = ws.get_timepoint(old.timepoint_id).label
+    if (old.subject, old_label) != (p.subject, p.label):
+        return "conflicts", _outcome(c, f"series already attached to {old.subject} {old_label} "
+                                        f"(id {old.id}); not moved", p.subject, p.label, old.id)
+    if old.content_hash != digest:
+        return "conflicts", _outcome(c, f"series already imported (id {old.id}) with different "
+                                        "content; not changed", old.subject, p.label, old.id)
+    if [f.path for f in ws.series_files(old.id)] != [f.path for f in files]:
+        ws.relink_series_files(actor, old.id, files, "re-import found the files moved")
+        return "relinked", _outcome(c, "", old.subject, p.label, old.id)
+    return "unchanged", _outcome(c, "", old.subject, p.label, old.id)
+
+
+def _add_series(ws: WorkspaceRepository, actor: Actor, p: Placement,
+                files: tuple[SeriesFileRecord, ...], digest: str) -> SeriesRecord:
+    c = p.candidate
+    ws.ensure_subject(actor, p.subject)
+    tp = ws.ensure_timepoint(actor, p.subject, p.label,
+                             nominal_day=NOMINAL_DAYS.get(p.label), scan_date=p.scan_date)
+    return ws.add_series(actor, NewSeries(
+        subject=p.subject, timepoint_id=tp.id, series_uid=c.series_uid, key=c.key,
+        study_uid=c.study_uid, frame_of_reference_uid=c.frame_of_reference_uid,
+        modality=c.modality, description=c.description, study_date=p.scan_date or "",
+        shape=c.shape, spacing=c.spacing, origin=c.origin, direction=c.direction,
+        files=files, content_hash=digest))
 
 
 def _cache_headers(c: SeriesCandidate, digest: str) -> None:
