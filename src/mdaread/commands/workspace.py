@@ -7,6 +7,7 @@ data_manager. Every change is recorded in the workspace's audit trail under that
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 EXIT_ATTENTION = 1
@@ -109,11 +110,21 @@ def run_status(args: argparse.Namespace) -> int:
     actor = resolve_actor(args.user, args.role)
     with open_workspace(args.workspace) as ws:
         rows = workspace_status(ws, actor)
+    _warn_if_open_to_others(args.workspace)
     if args.json:
         print_json({"subjects": [r.to_json() for r in rows]})
         return 0
     _print_status(rows)
     return 0
+
+
+def _warn_if_open_to_others(folder: str) -> None:
+    from mdaread.storage import files_open_to_others
+
+    for path, mode in files_open_to_others(folder):
+        fix = "chmod o-rwx" if path.is_dir() else "chmod 600"
+        sys.stderr.write(f"mdaread: warning: {path} is readable by other local users "
+                         f"(mode {mode:04o}); the workspace holds subject data: {fix} it\n")
 
 
 _MARK = {"not read": "scan", "draft": "draft", "signed": "signed"}

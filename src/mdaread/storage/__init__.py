@@ -49,7 +49,7 @@ from mdaread.storage.records import (
 )
 from mdaread.storage.repository import WorkspaceRepository
 from mdaread.storage.schema import SCHEMA_VERSION
-from mdaread.storage.sqlite_db import DB_NAME
+from mdaread.storage.sqlite_db import DB_NAME, files_open_to_others
 from mdaread.storage.sqlite_workspace import SqliteWorkspace, create_workspace, open_workspace
 
 
@@ -94,6 +94,7 @@ __all__ = [
     "combined_hash",
     "create_workspace",
     "file_records",
+    "files_open_to_others",
     "hash_file",
     "open_workspace",
     "refuse_overwriting_database",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ from mdaread.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "workspace.sqlite"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+# the workspace holds subject IDs, dates and reads: owner only (a new folder is made 0700)
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
 SYSTEM_ACTOR = ("mdaread", "system")
 
 
@@ -76,6 +80,34 @@ def _translate(exc: sqlite3.Error, where: Path) -> WorkspaceError:
     return WorkspaceError(f"{where}: {text}")
 
 
+def _create_private(file: Path) -> None:
+    """Create ``file`` empty and readable by its owner only (0600), unless it exists.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so those follow; left
+    to SQLite the database would be created 0644 (readable by every local user)."""
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    except OSError as exc:
+        raise WorkspaceError(f"{file}: cannot create the workspace database "
+                             f"({exc.strerror})") from exc
+
+
+def files_open_to_others(folder: str | Path) -> list[tuple[Path, int]]:
+    """The workspace folder and database files that every local user may read (the "other"
+    permission bit), with their permission bits: a workspace made before mdaread created them
+    owner-only. Group bits are not reported: a folder shared with a group is a choice."""
+    base = Path(folder)
+    found: list[tuple[Path, int]] = []
+    for path in (base, *(base / f"{DB_NAME}{tail}" for tail in ("", "-wal", "-shm"))):
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except OSError:
+            continue
+        if mode & stat.S_IROTH:  # group bits: a folder shared with the reading team on purpose
+            found.append((path, mode))
+    return found
+
+
 def _file_uri(file: Path) -> str:
     """The ``file:`` URI of ``file``, percent-encoded: a folder named ``trial #3`` or ``50%``
     must not be cut at the ``#`` or decoded (that silently opened another file), and a name
@@ -90,7 +122,9 @@ class SqliteDatabase:
                  busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
         self.folder = Path(folder)
         self.file = self.folder / DB_NAME
-        if not create:
+        if create:
+            _create_private(self.file)
+        else:
             self._check_exists()
         mode = "rwc" if create else "rw"
         try:

@@ -13,7 +13,12 @@ from mdaread.storage.errors import PermissionDenied, WorkspaceDamaged, Workspace
 from mdaread.storage.files import refuse_overwriting_database
 from mdaread.storage.records import Actor, AuditCheck, AuditRecord
 from mdaread.storage.schema import SCHEMA_VERSION
-from mdaread.storage.sqlite_db import DB_NAME, DEFAULT_BUSY_TIMEOUT_MS, SqliteDatabase
+from mdaread.storage.sqlite_db import (
+    DB_NAME,
+    DEFAULT_BUSY_TIMEOUT_MS,
+    PRIVATE_FOLDER_MODE,
+    SqliteDatabase,
+)
 from mdaread.storage.sqlite_levels import LevelsMixin
 from mdaread.storage.sqlite_reads import ReadsMixin
 
@@ -92,7 +97,8 @@ def _check_new_folder(path: Path) -> None:
             raise WorkspaceError(f"{path}: already a workspace ({DB_NAME} exists)")
         if path.exists() and not path.is_dir():
             raise WorkspaceError(f"{path}: exists and is not a folder")
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.exists():  # a folder the data manager made keeps the permissions given it
+            path.mkdir(parents=True, mode=PRIVATE_FOLDER_MODE)
     except OSError as exc:  # a parent that is a file, a name too long, no permission
         raise WorkspaceError(f"{path}: cannot create the workspace folder "
                              f"({exc.strerror})") from exc
