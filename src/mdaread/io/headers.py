@@ -25,6 +25,7 @@ from mdaread.io import checks
 from mdaread.io.checks import BadValue, SkipFile
 from mdaread.io.values import RawHeader, as_list, rounded
 from mdaread.io.values import to_int as _int
+from mdaread.model.phi_screen import HeaderIdentifiers, screen
 
 # pydicom reports damaged values as UserWarnings on stderr; the scan reports every problem as a
 # skip reason or a candidate warning instead, so the command line keeps its one-line errors.
@@ -263,10 +264,40 @@ def _expected_bytes(ds: RawHeader) -> int:
     return rows * cols * frames * samples * max(bits // 8, 1)
 
 
+def _identifiers(ds: Dataset) -> HeaderIdentifiers:
+    def text(keyword: str) -> str:
+        try:
+            return str(ds.get(keyword, "") or "")
+        except Exception:  # a damaged value: nothing to screen for
+            return ""
+
+    try:
+        others = [str(v).strip() for v in as_list(ds.get("OtherPatientIDs"))]
+    except Exception:
+        others = []
+    return HeaderIdentifiers(
+        patient_name=text("PatientName"),
+        patient_ids=tuple(v.strip() for v in (text("PatientID"), text("AccessionNumber"), *others)
+                          if v.strip()),
+        birth_date=text("PatientBirthDate"))
+
+
+def _screened_description(ds: Dataset) -> tuple[str, tuple[str, ...]]:
+    """SeriesDescription without the header's identifiers and dates (mdaread.model.phi_screen):
+    the workspace and its audit trail keep it, and neither can be rewritten."""
+    raw = str(ds.get("SeriesDescription", "") or "")
+    if not raw:
+        return raw, ()
+    result = screen(raw, _identifiers(ds))
+    return result.text, result.removed
+
+
 def _series_fields(ds: Dataset, h: RawHeader) -> dict[str, Any]:
+    description, removed = _screened_description(ds)
     return {
         "modality": str(h.get("Modality", "")),
-        "description": str(ds.get("SeriesDescription", "") or ""),
+        "description": description,
+        "description_removed": list(removed),
         "study_uid": str(h.get("StudyInstanceUID", "")),
         "frame_of_reference_uid": str(h.get("FrameOfReferenceUID", "")),
         "patient_id": str(ds.get("PatientID", "")),

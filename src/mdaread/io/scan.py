@@ -305,6 +305,10 @@ def _candidate(
     warnings.extend(plan.warnings)
     if plan.refusal is not None:
         warnings.append(f"cannot be loaded: {plan.refusal}")
+    removed = info.get("description_removed") or []
+    if removed:
+        warnings.append(f"series description held identifying text ({', '.join(removed)}); "
+                        "kept without it")
     description = info.get("description", "")
     if count > 1:
         description = f"{description} [{label}]".strip()
