@@ -130,7 +130,7 @@ def test_esc_cancels_a_drawing_then_disarms(qtbot, window) -> None:
 
 def test_tool_key_types_into_a_text_box_instead_of_arming(qtbot, window) -> None:
     w = window
-    w.worklist.filter_edit.setFocus()
+    qtbot.mouseClick(w.worklist.filter_edit, Qt.MouseButton.LeftButton)  # typing on purpose
     qtbot.keyClicks(w.worklist.filter_edit, "b")
     assert w.worklist.filter_edit.text() == "b"
     assert w.measure_tools.tool is None

@@ -347,7 +347,7 @@ def test_hovering_a_view_takes_the_keys_but_not_from_a_text_field(qtbot, window)
     _open(qtbot, w, "MDA-007", "1m")
     view = w.panels["followup"].views["sagittal"]
     enter = QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5))
-    w.worklist.filter_edit.setFocus()
+    qtbot.mouseClick(w.worklist.filter_edit, Qt.MouseButton.LeftButton)  # typing on purpose
     QApplication.sendEvent(view, enter)
     assert w.worklist.filter_edit.hasFocus()  # typing is not interrupted
     w.worklist.table.setFocus()

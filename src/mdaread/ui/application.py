@@ -55,6 +55,16 @@ def first_case(source: ReadingSource) -> tuple[str, str] | None:
     return (chosen[0].subject, chosen[0].timepoint) if chosen else None
 
 
+def build_window(source: ReadingSource) -> MainWindow:
+    """The workstation's main window on ``source`` with everything attached: the guided read
+    dock (workspace readers), calipers feeding it, the registration toolbar."""
+    window = MainWindow(source)
+    attach_guided_read(window)  # the guided read dock follows the open case (workspace only)
+    attach_measurements(window)  # calipers feed the guided read, its measurements redraw
+    attach_registration(window)  # register / overlay / accept on the registration toolbar
+    return window
+
+
 def run_workstation(source: ReadingSource, *, subject: str | None = None,
                     timepoint: str | None = None, screenshot: str | Path | None = None,
                     message: str = "") -> int:
@@ -65,10 +75,7 @@ def run_workstation(source: ReadingSource, *, subject: str | None = None,
     fails to load raises InputError instead.
     """
     app = application()
-    window = MainWindow(source)
-    attach_guided_read(window)  # the guided read dock follows the open case (workspace only)
-    attach_measurements(window)  # calipers feed the guided read, its measurements redraw
-    attach_registration(window)  # register / overlay / accept on the registration toolbar
+    window = build_window(source)
     previous_hook = sys.excepthook
     sys.excepthook = _unexpected_error_hook(window)
     try:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import QEventLoop, Qt, QThreadPool, QTimer, pyqtSignal
 from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QDockWidget,
     QHBoxLayout,
@@ -26,10 +27,12 @@ from PyQt6.QtWidgets import (
 
 from mdaread.errors import MdareadError
 from mdaread.ui import loader
+from mdaread.ui.keyboard import KeyboardGuard
 from mdaread.ui.measure_tools import TOOLS, MeasureTools
 from mdaread.ui.segment_tool import SegmentTool
 from mdaread.ui.shortcuts import ShortcutOverlay
 from mdaread.ui.side_panel import SidePanel
+from mdaread.ui.slice_view import SliceView
 from mdaread.ui.worklist_panel import WorklistPanel
 from mdaread.workflow.reading import PRESET_NAMES, SIDES, ReadingSession
 from mdaread.workflow.worklist import ReadingSource, SeriesChoice, WorklistEntry
@@ -95,6 +98,11 @@ class MainWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self.overlay = ShortcutOverlay(central)
+        self._last_view: SliceView | None = None
+        self.keyboard = KeyboardGuard(self, self.home_view)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
         self._build_status_bar()
         self._build_shortcuts()
         self.session.link_changed.connect(self._link_changed)
@@ -177,7 +185,7 @@ class MainWindow(QMainWindow):
         self._shortcut("?", self.overlay.toggle)
         self._shortcut("Ctrl+]", lambda: self.step_followup(1))
         self._shortcut("Ctrl+[", lambda: self.step_followup(-1))
-        self._shortcut("Ctrl+F", self.worklist.filter_edit.setFocus)
+        self._shortcut("Ctrl+F", lambda: self.keyboard.choose(self.worklist.filter_edit))
         self._shortcut("B", lambda: self.measure_tools.arm("caliper"))
         self._shortcut("D", lambda: self.measure_tools.arm("ruler"))
         self._shortcut("S", lambda: self.measure_tools.arm("segment"))
@@ -194,6 +202,15 @@ class MainWindow(QMainWindow):
             tools.cancel()
         elif not (self.segment_tool.discard() or tools.cancel()):
             self.cancel_loading()
+
+    def home_view(self) -> SliceView:
+        """The view the keys go to when no text box was chosen: the view focused last, else
+        the baseline's axial view."""
+        return self._last_view or self.panels["baseline"].views["axial"]
+
+    def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if isinstance(new, SliceView) and new.window() is self:
+            self._last_view = new
 
     def _tool_armed(self, tool: str | None) -> None:
         for name in TOOLS:
@@ -419,6 +436,10 @@ class MainWindow(QMainWindow):
         return guarded
 
     def closeEvent(self, event):
+        app = QApplication.instance()
+        if not self.closed and isinstance(app, QApplication):
+            self.keyboard.stop()
+            app.focusChanged.disconnect(self._focus_changed)
         self.closed = True
         for job in self.jobs.values():
             job.cancel()

@@ -16,21 +16,12 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QKeyEvent
-from PyQt6.QtWidgets import (
-    QAbstractSpinBox,
-    QApplication,
-    QGraphicsItem,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from mdaread.geometry.mpr import SliceGeometry
 from mdaread.geometry.window import Window, apply_window
 from mdaread.ui import theme
+from mdaread.ui.keyboard import typing
 from mdaread.workflow.reading import SideState
 
 theme.configure_pyqtgraph()
@@ -335,9 +326,7 @@ class SliceView(QWidget):
     def enterEvent(self, event):
         # keys go to the view under the mouse, as on a reading workstation — unless the reader
         # is typing somewhere (a diameter, a filter): hovering must not steal the text cursor
-        focus = QApplication.focusWidget()
-        typing = isinstance(focus, QLineEdit | QAbstractSpinBox | QTextEdit | QPlainTextEdit)
-        if self.window().isActiveWindow() and not typing:
+        if self.window().isActiveWindow() and not typing():
             self.setFocus()
         super().enterEvent(event)
 
