@@ -119,12 +119,13 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def _warn_if_open_to_others(folder: str) -> None:
+    from mdaread.commands.output import printable
     from mdaread.storage import files_open_to_others
 
     for path, mode in files_open_to_others(folder):
         fix = "chmod o-rwx" if path.is_dir() else "chmod 600"
-        sys.stderr.write(f"mdaread: warning: {path} is readable by other local users "
-                         f"(mode {mode:04o}); the workspace holds subject data: {fix} it\n")
+        sys.stderr.write(f"mdaread: warning: {printable(str(path))} is readable by other local "
+                         f"users (mode {mode:04o}); the workspace holds subject data: {fix} it\n")
 
 
 _MARK = {"not read": "scan", "draft": "draft", "signed": "signed"}
