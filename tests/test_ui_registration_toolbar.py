@@ -114,6 +114,24 @@ def test_checkerboard_and_difference_overlays(qtbot, window) -> None:
     assert controller.mode == "off" and not controller.overlays["axial"].image.isVisible()
 
 
+def test_the_overlay_follows_a_change_of_the_followup_window_alone(qtbot, window) -> None:
+    """Issue 15 #2: with the checkerboard on, the follow-up's window set by its own preset
+    button repaints the baseline's tiles at once, with no baseline slice step."""
+    w, controller = window
+    w.session.set_registration(TRUTH)
+    w.session.set_cursor("baseline", CENTRE)
+    controller.set_mode("checkerboard")
+    before = controller.overlays["axial"].shown.copy()
+    qtbot.mouseClick(w.panels["followup"].preset_buttons["soft tissue"],
+                     Qt.MouseButton.LeftButton)
+    assert w.session.sides["baseline"].window != w.session.sides["followup"].window
+    for plane in ("axial", "sagittal", "coronal"):
+        base, follow = _inputs(w, controller, plane)
+        np.testing.assert_array_equal(controller.overlays[plane].shown, compose(
+            "checkerboard", base, follow, tile_px=_tile(w, plane)))
+    assert not np.array_equal(controller.overlays["axial"].shown, before)
+
+
 def _tile(w: MainWindow, plane: str) -> tuple[int, int]:
     du, dv = w.panels["baseline"].views[plane].geometry_.pixel_mm
     return max(1, round(10.0 / dv)), max(1, round(10.0 / du))

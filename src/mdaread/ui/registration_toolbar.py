@@ -114,6 +114,7 @@ class RegistrationController:
         session.failed.connect(lambda message: window.show_error("Registration", message))
         session.landmarks_changed.connect(self._landmarks_changed)
         window.session.registration_changed.connect(lambda *_: self.redraw())
+        window.session.window_changed.connect(self._window_changed)
         self._close_watcher = _CloseWatcher(self)
         window.installEventFilter(self._close_watcher)
         self._update_actions()
@@ -390,6 +391,12 @@ class RegistrationController:
             self.info.setText("  overlay: " + "; ".join(sorted(errors)) + "  ")
 
     # --- session → widgets ---------------------------------------------------------------------
+    def _window_changed(self, side: str) -> None:
+        # the overlay over the baseline shows the follow-up in the follow-up's window: a change
+        # of that window alone must repaint the baseline's views too (their own redraw does not)
+        if side == "followup" and self.mode != "off":
+            self.window.panels["baseline"].redraw()
+
     def _proposal_changed(self, proposal: Proposal | None) -> None:
         if proposal is not None:
             warn = f" — ⚠ {'; '.join(proposal.warnings)}" if proposal.warnings else ""
