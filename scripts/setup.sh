@@ -11,8 +11,8 @@ APT_PACKAGES=(
   # a real X window under Xvfb (screenshots)
   xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0
   libxcb-shape0 libxkbcommon-x11-0 fonts-dejavu-core
-  # dciodvfy: validation of the DICOM objects mdaread writes
-  dicom3tools
+  # dciodvfy (dicom3tools) and dsrdump (dcmtk): validation of the DICOM objects mdaread writes
+  dicom3tools dcmtk
 )
 
 missing=()

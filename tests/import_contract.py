@@ -47,7 +47,9 @@ OWNERS: dict[str, frozenset[str]] = {
     "SimpleITK": frozenset({"registration"}),
     "sqlite3": frozenset({"storage"}),
     "psycopg": frozenset({"storage"}),
-    "pydicom": frozenset({"io"}),
+    # io reads DICOM; export writes SR/SEG through highdicom, whose API is pydicom's Dataset,
+    # Code and UID (generate_uid): no other package touches DICOM objects
+    "pydicom": frozenset({"io", "export"}),
     "nibabel": frozenset({"io"}),
     "skimage": frozenset({"segmentation"}),
     "highdicom": frozenset({"export"}),

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "export", help="response tables, DCR summary (CSV, XLSX) and a manifest",
+        "export", help="response tables, DCR summary (CSV, XLSX), plots, DICOM SR and a manifest",
         description="Export the signed reads of a trial workspace into a folder: the per "
                     "subject × timepoint table, the per lesion × timepoint table and the DCR "
-                    "summary (CSV and XLSX), with manifest.json (SHA-256 of each file and the "
-                    "audit head). The folder is written whole or not at all.")
+                    "summary (CSV and XLSX), plots, one de-identified DICOM SR per signed "
+                    "read, with manifest.json (SHA-256 of each file and the audit head). "
+                    "The folder is written whole or not at all.")
     parser.add_argument("workspace", metavar="W", help="trial workspace folder")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="folder to write (new, empty or an earlier export: replaced)")
     parser.add_argument("--format", metavar="LIST",
-                        help="comma-separated formats: csv,xlsx (default: all)")
+                        help="comma-separated formats: csv,xlsx,plots,sr (default: all)")
     parser.add_argument("--subject", nargs="+", metavar="ID", help="only these subjects")
     parser.add_argument("--unblinded", action="store_true",
                         help="with the arm: DCR per arm and the NE-as-failure rows "
@@ -47,4 +49,6 @@ def run_export(args: argparse.Namespace) -> int:
           f"(audit head {report.audit_head[:16]})")
     for path, size in report.files:
         print(f"  {size:>9}  {path}")
+    for warning in report.warnings:
+        print(f"mdaread: warning: {warning}", file=sys.stderr)
     return 0

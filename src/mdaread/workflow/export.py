@@ -28,10 +28,11 @@ from mdaread.export import (
 from mdaread.model.jobs import Cancel, Progress, check_cancel, never_cancel, no_progress
 from mdaread.storage import Actor, WorkspaceRepository
 from mdaread.workflow.export_collect import ExportData, collect
+from mdaread.workflow.export_dicom import dicom_context, write_sr
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "plots")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "plots", "sr")
 """The formats this version writes, in the order they are written."""
-PLANNED = ("sr", "seg", "nifti", "pdf")
+PLANNED = ("seg", "nifti", "pdf")
 """Formats named by the export's specification that this version does not write yet."""
 XLSX_NAME = "response.xlsx"
 
@@ -45,11 +46,13 @@ class ExportReport:
     seconds: float = 0.0
     n_reads: int = 0
     audit_head: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"out": str(self.out), "n_reads": self.n_reads, "audit_head": self.audit_head,
                 "seconds": round(self.seconds, 3),
-                "files": [{"path": p, "size": s} for p, s in self.files]}
+                "files": [{"path": p, "size": s} for p, s in self.files],
+                "warnings": list(self.warnings)}
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
@@ -75,10 +78,14 @@ def export_trial(ws: WorkspaceRepository, actor: Actor, out: str | Path, *,
     target = Path(out)
     progress(0.0, "reading the workspace")
     data = collect(ws, actor, subjects, unblinded=unblinded)
+    dicom = dicom_context(ws) if "sr" in formats else None
     audit = ws.verify_audit()
     report = ExportReport(target, n_reads=len(data.reads), audit_head=audit.head)
     with staged(target) as stage:
         _write_tables(stage, data, formats, unblinded, progress, cancel)
+        if dicom is not None:
+            write_sr(ws, data, dicom, stage / "sr", progress, cancel)
+            report.warnings.extend(dicom.warnings)
         check_cancel(cancel)
         options = {"formats": list(formats), "unblinded": unblinded,
                    "subjects": sorted(data.subjects)}

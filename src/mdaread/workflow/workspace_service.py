@@ -11,6 +11,7 @@ from typing import Any
 
 from mdaread.criteria import parse_protocol
 from mdaread.errors import CriteriaInputError, InputError
+from mdaread.export.deid import DICOM_SETTINGS, check_dicom_settings
 from mdaread.jsonfile import read_json_file
 from mdaread.model.vocabulary import (
     ROLES,
@@ -46,15 +47,17 @@ def _login() -> str:
 
 
 def load_protocol_file(path: str | Path) -> dict[str, Any]:
-    """A protocol settings JSON object, checked by the criteria engine's own parser: an unknown
-    key (a typo would silently leave the default in force), a wrong type or a value out of range
-    is refused here rather than at the first read."""
+    """A protocol settings JSON object, checked by the criteria engine's own parser (and the
+    DICOM export's ``dicom_dates``/``trial_id`` by the export's): an unknown key (a typo would
+    silently leave the default in force), a wrong type or a value out of range is refused here
+    rather than at the first read."""
     source = Path(path)
     data = read_json_file(source)
     if not isinstance(data, dict):
         raise InputError(f"{source}: protocol settings must be a JSON object")
+    check_dicom_settings(data, str(source))
     try:
-        parse_protocol(data)
+        parse_protocol({k: v for k, v in data.items() if k not in DICOM_SETTINGS})
     except CriteriaInputError as exc:
         raise InputError(f"{source}: {exc}") from None
     return data
