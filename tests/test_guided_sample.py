@@ -103,6 +103,6 @@ def test_guided_reads_match_the_batch(tmp_path: Path, subject: dict[str, Any]) -
             read.sign()
             assert read.result is not None
             assert (read.result.category, read.result.rule) == expected[tp["label"]][::2]
-        rows = {r.timepoint: r for r in list_read_rows(ws, name)}
+        rows = {r.timepoint: r for r in list_read_rows(ws, DM, name)}
     got = {label: (r.category, r.final_category, r.rule) for label, r in rows.items()}
     assert got == expected

@@ -7,6 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from mdaread.commands.workspace import add_actor_arguments
+
 PURPOSES = ("primary", "reread", "adjudication")
 
 
@@ -34,6 +36,7 @@ def register(subparsers: Any) -> None:
     lst.add_argument("--subject", metavar="ID", help="only this subject")
     lst.add_argument("--all", action="store_true", help="include superseded reads")
     lst.add_argument("--json", action="store_true", help="machine-readable output")
+    add_actor_arguments(lst)
     lst.set_defaults(func=run_list)
 
 
@@ -72,9 +75,11 @@ def run_list(args: argparse.Namespace) -> int:
     from mdaread.commands.output import print_json
     from mdaread.storage import open_workspace
     from mdaread.workflow.reads_import import list_read_rows
+    from mdaread.workflow.workspace_service import resolve_actor
 
+    actor = resolve_actor(args.user, args.role)
     with open_workspace(args.workspace) as ws:
-        rows = list_read_rows(ws, args.subject, include_superseded=args.all)
+        rows = list_read_rows(ws, actor, args.subject, include_superseded=args.all)
     if args.json:
         print_json({"reads": [r.to_json() for r in rows]})
         return 0

@@ -13,7 +13,8 @@ from typing import Any
 EXIT_ATTENTION = 1
 
 
-def _who(parser: argparse.ArgumentParser) -> None:
+def add_actor_arguments(parser: argparse.ArgumentParser) -> None:
+    """--user and --role, as every workspace command takes them."""
     parser.add_argument("--user", help="who acts (default: env MDAREAD_USER, else the login)")
     parser.add_argument("--role", choices=("reader", "adjudicator", "data_manager"),
                         help="role acted in (default: env MDAREAD_ROLE, else data_manager)")
@@ -28,7 +29,7 @@ def register(subparsers: Any) -> None:
     init = sub.add_parser("init", help="create a new workspace folder")
     init.add_argument("workspace", metavar="W")
     init.add_argument("--protocol", metavar="settings.json", help="protocol settings (JSON)")
-    _who(init)
+    add_actor_arguments(init)
     init.set_defaults(func=run_init)
 
     imp = sub.add_parser("import", help="scan a folder/DICOMDIR and attach its series")
@@ -39,19 +40,19 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--ids", metavar="patient_to_trial.csv",
                      help="PatientID to trial ID: patient_id,trial_id")
     imp.add_argument("--json", action="store_true", help="machine-readable output")
-    _who(imp)
+    add_actor_arguments(imp)
     imp.set_defaults(func=run_import)
 
     status = sub.add_parser("status", help="subjects × timepoints: scans and read status")
     status.add_argument("workspace", metavar="W")
     status.add_argument("--json", action="store_true", help="machine-readable output")
-    _who(status)
+    add_actor_arguments(status)
     status.set_defaults(func=run_status)
 
     rand = sub.add_parser("randomisation", help="load subject,arm,centre,treatment_date")
     rand.add_argument("workspace", metavar="W")
     rand.add_argument("csv", metavar="list.csv")
-    _who(rand)
+    add_actor_arguments(rand)
     rand.set_defaults(func=run_randomisation)
 
 

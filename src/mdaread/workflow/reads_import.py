@@ -21,6 +21,7 @@ from mdaread.model.observations import (
     SubjectObservations,
 )
 from mdaread.storage import Actor, NewMeasurement, ReadRecord, WorkspaceRepository
+from mdaread.workflow.blinding import visible_reads
 from mdaread.workflow.reads_service import latest_assessments, sync_lesions, workspace_protocol
 
 PURPOSE_ROLE = {"primary": "reader", "reread": "reader", "adjudication": "adjudicator"}
@@ -156,10 +157,11 @@ class ReadRow:
                 "superseded": self.superseded}
 
 
-def list_read_rows(ws: WorkspaceRepository, subject: str | None = None,
+def list_read_rows(ws: WorkspaceRepository, actor: Actor, subject: str | None = None,
                    include_superseded: bool = False) -> list[ReadRow]:
-    """Reads by subject, timepoint order of the workspace, then id."""
-    reads = ws.list_reads(subject)
+    """The reads ``actor`` may see (mdaread.workflow.blinding: a reader, their own), by
+    subject, timepoint order of the workspace, then id."""
+    reads = visible_reads(actor, ws.list_reads(subject))
     superseded = {r.supersedes for r in reads if r.supersedes is not None}
     latest = latest_assessments(ws, subject)
     order = {t.id: i for i, t in enumerate(ws.list_timepoints(subject))}

@@ -266,11 +266,15 @@ def correct(ws: WorkspaceRepository, actor: Actor, read: GuidedRead, reason: str
 
 
 def signed_measurements(ws: WorkspaceRepository, subject: str, label: str,
-                        reader: str | None = None) -> list[Measurement]:
-    """The measurements of the latest current signed read of ``subject`` at ``label`` (the
-    reader's own when there is one, else anyone's); empty when none is signed."""
-    reads = [r for r in ws.list_reads(subject, status="signed", current_only=True)
-             if r.timepoint_label == label]
+                        reader: str | None = None, purpose: str = "primary",
+                        ) -> list[Measurement]:
+    """The measurements of the latest current signed read of ``subject`` at ``label`` for
+    ``purpose``: the reader's own when there is one, else (a primary read only) another
+    reader's signed primary read; a re-read sees no one else's (mdaread.workflow.blinding).
+    Empty when none is signed."""
+    reads = [r for r in ws.list_reads(subject, status="signed", purpose=purpose,
+                                      current_only=True) if r.timepoint_label == label]
     mine = [r for r in reads if r.reader == reader]
-    chosen = (mine or reads)[-1:]
+    others = reads if purpose == "primary" else []
+    chosen = (mine or others)[-1:]
     return _measurements(ws.list_measurements(chosen[0].id)) if chosen else []

@@ -22,6 +22,7 @@ from mdaread.model.vocabulary import (
 )
 from mdaread.storage import Actor, ReadRecord, WorkspaceRepository
 from mdaread.storage import refuse_overwriting_database as refuse_overwriting_database  # for ui
+from mdaread.workflow.blinding import visible_reads
 from mdaread.workflow.ingest import _csv_rows
 
 
@@ -152,12 +153,13 @@ def _read_summary(r: ReadRecord) -> dict[str, Any]:
 
 def workspace_status(ws: WorkspaceRepository, actor: Actor) -> list[SubjectStatus]:
     """Subjects × timepoints (the protocol's five plus any other label in use), with the
-    series present and the status of the current primary reads."""
+    series present and the status of the current primary reads ``actor`` may see
+    (mdaread.workflow.blinding: a reader, their own)."""
     series_by_tp: dict[int, list[str]] = {}
     for s in ws.list_series():
         series_by_tp.setdefault(s.timepoint_id, []).append(s.modality)
     reads_by_tp: dict[int, list[ReadRecord]] = {}
-    for r in ws.list_reads(current_only=True):
+    for r in visible_reads(actor, ws.list_reads(current_only=True)):
         reads_by_tp.setdefault(r.timepoint_id, []).append(r)
     out = []
     for subject in ws.list_subjects(actor):

@@ -26,6 +26,7 @@ from mdaread.storage import (
     WorkspaceRepository,
 )
 from mdaread.storage.files import check_files
+from mdaread.workflow.blinding import visible_reads
 from mdaread.workflow.registration_records import lps_tuple
 from mdaread.workflow.registration_stores import latest_accepted
 from mdaread.workflow.worklist import Landmark, SeriesChoice, WorklistEntry, timepoint_rank
@@ -109,7 +110,8 @@ class WorkspaceSource:
             return extra
         lesions = {lesion.lesion_id: lesion for lesion in self.ws.list_lesions(subject)}
         out = self._labels(subject, tp.id, _treated_levels(lesions.values()))
-        for read in self.ws.list_reads(subject=subject, timepoint_id=tp.id, current_only=True):
+        reads = self.ws.list_reads(subject=subject, timepoint_id=tp.id, current_only=True)
+        for read in visible_reads(self.actor, reads, purpose="primary"):
             for m in self.ws.list_measurements(read.id):
                 lesion = lesions.get(m.lesion_id)
                 if lesion is None or not m.endpoints:
