@@ -92,23 +92,26 @@ def _vertebral_body(raw: F32, cement: Bool, spacing: tuple[float, float, float],
     jj, ii = np.indices(raw.shape[1:])
     near: Bool = np.asarray(((jj - hint[1]) * spacing[1]) ** 2
                             + ((ii - hint[2]) * spacing[2]) ** 2 <= BODY_SEARCH_MM ** 2)
-    outlines = np.zeros_like(bone)
-    areas = np.zeros(raw.shape[0])
-    for k in range(raw.shape[0]):
-        piece = _body_piece(bone[k], cement[k], disc, near)
-        if piece is not None:
-            outlines[k] = piece
-            areas[k] = piece.sum()
+    outlines: dict[int, Bool] = {}
+
+    def area(k: int) -> float:
+        """The slice's outline area (voxels), computed once and only for slices visited."""
+        if k not in outlines:
+            piece = _body_piece(bone[k], cement[k], disc, near)
+            outlines[k] = piece if piece is not None else np.zeros_like(bone[k])
+        return float(outlines[k].sum())
+
     k0 = int(hint[0])
-    window = areas[max(k0 - 3, 0):k0 + 4]
-    if window.max() == 0:
-        return np.zeros_like(bone)
-    ref = float(window.max())
+    window = range(max(k0 - 3, 0), min(k0 + 4, raw.shape[0]))
+    areas = [area(k) for k in window]
     body = np.zeros_like(bone)
-    start = max(k0 - 3, 0) + int(np.argmax(window))
+    if max(areas) == 0:
+        return body
+    ref = max(areas)
+    start = window[int(np.argmax(areas))]
     for step in (1, -1):
         k = start
-        while 0 <= k < raw.shape[0] and areas[k] >= 0.5 * ref:
+        while 0 <= k < raw.shape[0] and area(k) >= 0.5 * ref:
             body[k] = outlines[k]
             k += step
     return body
