@@ -1,7 +1,9 @@
 """Issue 15, defect 1: the keys act on the views unless the reader clicked a text box on purpose.
 After signing, after a follow-up switch, on opening the window, the focus that Qt moves by
 itself must not land in the worklist filter (a "2" filtered the worklist instead of setting the
-soft-tissue window). Driven through the whole window on a small workspace (pytest-qt)."""
+soft-tissue window). Defect 4: Ctrl+Return signs, wherever the keyboard is, and never accepts a
+registration proposal (Ctrl+Shift+A does). Driven through the whole window on a small workspace
+(pytest-qt)."""
 
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def _windows(w) -> list:
     return [w.session.sides[side].window for side in ("baseline", "followup")]
 
 
-def _sign_baseline(qtbot, w) -> None:
+def _fill_baseline(qtbot, w) -> None:
     panel = w.guided_read.panel
     page = panel.pages[0]
     page.level.setCurrentText("L2")
@@ -62,6 +64,11 @@ def _sign_baseline(qtbot, w) -> None:
     page.treated.setChecked(True)
     click(qtbot, page.add)
     assert panel.read.tracked, panel.error.text()
+
+
+def _sign_baseline(qtbot, w) -> None:
+    panel = w.guided_read.panel
+    _fill_baseline(qtbot, w)
     click(qtbot, panel.sign_button)
     qtbot.waitUntil(lambda: w.guided_read.panel is not panel, timeout=3000)
 
@@ -113,3 +120,52 @@ def test_a_text_box_clicked_on_purpose_takes_the_keys(qtbot, window) -> None:
     qtbot.keyClicks(QApplication.focusWidget(), "3m")
     assert window.worklist.filter_edit.text() == "3m"
     assert [e.timepoint for e in window.worklist.shown] == ["3m"]
+
+
+def _nudged(qtbot, w):
+    """A registration proposal pending, made as a reader does: Alt+→ on a view."""
+    view = w.panels["baseline"].views["axial"]
+    click(qtbot, view.graphics.viewport())
+    press(qtbot, w, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert w.registration.session.proposal is not None
+    return view
+
+
+@pytest.mark.parametrize("keyboard_in", ["a view", "the guided read"])
+def test_ctrl_return_signs_and_never_accepts_a_pending_registration(qtbot, window, ws,
+                                                                    keyboard_in) -> None:
+    open_case(qtbot, window, SUBJECT, "1m")
+    _nudged(qtbot, window)
+    _fill_baseline(qtbot, window)
+    panel = window.guided_read.panel
+    if keyboard_in == "a view":
+        click(qtbot, window.panels["followup"].views["sagittal"].graphics.viewport())
+    else:
+        click(qtbot, panel.save_button)                  # the keyboard is in the panel
+    activate(qtbot, window)
+    press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert panel.read.locked, panel.error.text()         # signed …
+    assert ws.list_registrations() == []                 # … and no registration stored
+    assert window.registration.session.proposal is not None  # the proposal still waits
+    activate(qtbot, window)
+    press(qtbot, window, Qt.Key.Key_A,
+          Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert [r.status for r in ws.list_registrations()] == ["accepted"]
+
+
+def test_ctrl_return_with_nothing_to_sign_says_what_is_missing(qtbot, window) -> None:
+    open_case(qtbot, window, SUBJECT, "1m")
+    panel = window.guided_read.panel
+    click(qtbot, window.panels["baseline"].views["axial"].graphics.viewport())
+    press(qtbot, window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert not panel.read.locked and panel.error.text() != ""
+
+
+def test_one_meaning_per_key_in_tooltips_and_on_the_card(qtbot, window) -> None:
+    open_case(qtbot, window, SUBJECT, "1m")
+    card = window.overlay.actions()
+    assert "sign" in card["Ctrl+Return"]
+    assert "accept" in card["Ctrl+Shift+A / Ctrl+Backspace"]
+    assert not [k for k in card if "Ctrl+Return" in k and k != "Ctrl+Return"]
+    assert "(Ctrl+Return)" in window.guided_read.panel.sign_button.toolTip()
+    assert "(Ctrl+Shift+A)" in window.registration.accept_button.toolTip()

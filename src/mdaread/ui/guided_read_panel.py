@@ -107,11 +107,16 @@ class GuidedReadPanel(QWidget):
         layout.addWidget(self.error)
         layout.addLayout(self.buttons)
         layout.addWidget(self.correction_row)
-        for keys, slot in (("Ctrl+PgDown", lambda: self.step(1)),
-                           ("Ctrl+PgUp", lambda: self.step(-1)),
-                           ("Ctrl+S", self.save), ("Ctrl+Return", self.sign)):
+        # Ctrl+S and Ctrl+Return save and sign wherever the keyboard is in the window (a view,
+        # the worklist, this panel); the step keys only inside the panel
+        inside, everywhere = (Qt.ShortcutContext.WidgetWithChildrenShortcut,
+                              Qt.ShortcutContext.WindowShortcut)
+        for keys, slot, context in (("Ctrl+PgDown", lambda: self.step(1), inside),
+                                    ("Ctrl+PgUp", lambda: self.step(-1), inside),
+                                    ("Ctrl+S", self.save, everywhere),
+                                    ("Ctrl+Return", self.sign, everywhere)):
             shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setContext(context)
             shortcut.activated.connect(slot)
         self.read: GuidedRead
         self.pages: list[Page] = []
@@ -312,10 +317,19 @@ class GuidedReadPanel(QWidget):
         self.sign_button.setText(f"Sign as {read.reader}" if read.reader else "Sign")
         self.sign_button.setEnabled(not read.locked and not missing and read.error is None)
         tip = ("Signed" if read.locked else
-               "Missing:\n• " + "\n• ".join(missing) if missing else
-               read.error or "Sign and lock this timepoint (Ctrl+Return)")
+               "Sign and lock this timepoint (Ctrl+Return)"
+               + ("\nMissing:\n• " + "\n• ".join(missing) if missing else
+                  f"\n{read.error}" if read.error else ""))
         self.sign_button.setToolTip(tip)
         self.correction_row.setVisible(read.locked and self._correct is not None)
+
+
+GUIDED_KEYS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+Return", "sign the guided read (never anything else; accept a registration: "
+                    "Ctrl+Shift+A)"),
+    ("Ctrl+S", "save the guided read as a draft"),
+    ("Ctrl+PgDown / Ctrl+PgUp", "next / previous step of the guided read"),
+)
 
 
 class GuidedReadController(QObject):
@@ -454,4 +468,5 @@ def attach_guided_read(window: Any) -> GuidedReadController | None:
         return None  # the data manager does not read
     controller = GuidedReadController(window, ws, actor)
     window.guided_read = controller  # kept alive with the window
+    window.overlay.add(GUIDED_KEYS)  # its keys on the shortcut card (F1)
     return controller

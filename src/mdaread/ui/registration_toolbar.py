@@ -10,8 +10,9 @@ The region is centred on a vertebral level picked in the Level combo (the baseli
 lesion levels, treated first; "Cursor" = the baseline cursor); "Label" stores "this is L1" at
 the cursor of the side clicked last (labels go to the workspace and update the combo).
 
-Keys (window-wide): Ctrl+Shift+R register, Ctrl+Shift+F refine, Ctrl+Return accept,
-Ctrl+Backspace reject, O next overlay mode, M landmark mode; nudges move the overlaid follow-up
+Keys (window-wide): Ctrl+Shift+R register, Ctrl+Shift+F refine, Ctrl+Shift+A accept,
+Ctrl+Backspace reject (Ctrl+Return signs the guided read, never accepts), O next overlay
+mode, M landmark mode; nudges move the overlaid follow-up
 in baseline LPS axes about the region centre, 1 mm / 1° per press: Alt+←/→ along x (right/left),
 Alt+↑/↓ along z (up = superior), Alt+PgUp/PgDn along y (anterior/posterior); with Shift the
 same keys rotate: about z, about x, about y.
@@ -26,7 +27,6 @@ from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QComboBox,
-    QGridLayout,
     QLabel,
     QProgressBar,
     QSlider,
@@ -73,7 +73,7 @@ NUDGE_KEYS: dict[str, tuple[tuple[float, float, float], tuple[float, float, floa
 
 KEY_HELP: tuple[tuple[str, str], ...] = (
     ("Ctrl+Shift+R / Ctrl+Shift+F", "register / refine the proposal"),
-    ("Ctrl+Return / Ctrl+Backspace", "accept / reject the proposal"),
+    ("Ctrl+Shift+A / Ctrl+Backspace", "accept / reject the registration proposal"),
     ("O, M", "next overlay mode (blend, checkerboard, difference, off) / landmark mode"),
     ("Alt+← → / ↑ ↓ / PgUp PgDn", "nudge the follow-up 1 mm along x / z / y"),
     ("Alt+Shift+same keys", "rotate it 1° about z / x / y (region centre)"),
@@ -149,7 +149,7 @@ class RegistrationController:
             "(Ctrl+Shift+F)", self.refine)
         self.accept_button = self._button(
             "Accept", "Accept the proposal: it is stored and linked navigation follows it "
-            "(Ctrl+Return)", self.accept)
+            "(Ctrl+Shift+A)", self.accept)
         self.reject_button = self._button(
             "Reject", "Reject the proposal; the previous mapping stays (Ctrl+Backspace)",
             self.reject)
@@ -207,7 +207,7 @@ class RegistrationController:
     def _build_shortcuts(self) -> None:
         keys: dict[str, Callable[[], object]] = {
             "Ctrl+Shift+R": self.register, "Ctrl+Shift+F": self.refine,
-            "Ctrl+Return": self.accept, "Ctrl+Backspace": self.reject,
+            "Ctrl+Shift+A": self.accept, "Ctrl+Backspace": self.reject,
             "O": self.next_mode, "M": self.landmarks_button.toggle,
         }
         for key, (shift, turn) in NUDGE_KEYS.items():
@@ -221,13 +221,7 @@ class RegistrationController:
 
     def _describe_keys(self) -> None:
         """Add the registration keys to the window's shortcut card (F1)."""
-        grid = self.window.overlay.layout()
-        if not isinstance(grid, QGridLayout):
-            return
-        for keys, action in KEY_HELP:
-            row = grid.rowCount()
-            grid.addWidget(QLabel(f"<b>{keys}</b>"), row, 0)
-            grid.addWidget(QLabel(action), row, 1)
+        self.window.overlay.add(KEY_HELP)
 
     def _nudger(self, shift: tuple[float, float, float],
                 turn: tuple[float, float, float]) -> Callable[[], None]:

@@ -44,6 +44,31 @@ class ShortcutOverlay(QFrame):
             grid.addWidget(QLabel(action), row, 1)
         self.hide()
 
+    def add(self, rows: tuple[tuple[str, str], ...]) -> None:
+        """Add ``(keys, action)`` rows below the card's own (registration, guided read)."""
+        grid = self.layout()
+        if not isinstance(grid, QGridLayout):
+            return
+        for keys, action in rows:
+            row = grid.rowCount()
+            key_label = QLabel(f"<b>{keys}</b>")
+            key_label.setTextFormat(Qt.TextFormat.RichText)
+            grid.addWidget(key_label, row, 0)
+            grid.addWidget(QLabel(action), row, 1)
+
+    def actions(self) -> dict[str, str]:
+        """The card as {keys: action} (tests, help)."""
+        grid = self.layout()
+        assert isinstance(grid, QGridLayout)
+        out = {}
+        for row in range(1, grid.rowCount()):
+            keys, action = grid.itemAtPosition(row, 0), grid.itemAtPosition(row, 1)
+            if keys is not None and action is not None:
+                k, v = keys.widget(), action.widget()
+                if isinstance(k, QLabel) and isinstance(v, QLabel):
+                    out[k.text().removeprefix("<b>").removesuffix("</b>")] = v.text()
+        return out
+
     def toggle(self) -> None:
         if self.isVisible():
             self.hide()
