@@ -61,7 +61,7 @@ def read_baseline(qtbot, ws) -> None:
     assert "at least one tracked lesion" in panel.sign_button.toolTip()
     choose(qtbot, panel.modality, "CT")
     page = panel.pages[0]
-    assert page.lesion_id.text() == "L1"
+    assert page.lesion_id.text() == "Les1"
     choose(qtbot, page.level, "L2")
     choose(qtbot, page.phenotype, "lytic")
     for edit, text in ((page.long_mm, "24"), (page.perp_mm, "18")):
@@ -79,13 +79,13 @@ def test_read_a_sample_subject_through_the_panel(qtbot, ws) -> None:
     read_baseline(qtbot, ws)
     (base,) = ws.list_reads("MDA-001", status="signed")
     assert base.observations["lesions"][0] == {
-        "id": "L1", "level": "L2", "phenotype": "lytic", "well_defined": True,
+        "id": "Les1", "level": "L2", "phenotype": "lytic", "well_defined": True,
         "long_mm": 24.0, "perp_mm": 18.0, "treated_index": True}
 
     panel = make_panel(qtbot, open_guided_read(ws, RITA, "MDA-001", "3m"))
     assert "baseline" in panel.earlier.text()
     assert [panel.steps.item(i).text() for i in range(panel.steps.count())] == [
-        "• L1 (L2, lytic)", "• Timepoint questions"]
+        "• Les1 (L2, lytic)", "• Timepoint questions"]
     choose(qtbot, panel.modality, "CT")
     lesion = panel.pages[0]
     lesion.cement.yes.click()
@@ -122,7 +122,7 @@ def test_read_a_sample_subject_through_the_panel(qtbot, ws) -> None:
     assert (read.timepoint_label, read.reader, read.category, read.final_category,
             read.rule) == ("3m", "rita", "PR", "PR", "pr_sign")
     assert read.signed_at and read.observations["cement_levels"] == ["L2"]
-    assert read.observations["lesions"] == [{"id": "L1", "evaluable": True, "long_mm": 22.0,
+    assert read.observations["lesions"] == [{"id": "Les1", "evaluable": True, "long_mm": 22.0,
                                              "perp_mm": 16.0, "signs": ["sclerotic_rim"]}]
     (m,) = ws.list_measurements(read.id)
     assert (m.long_mm, m.perp_mm, m.method) == (22.0, 16.0, "manual")
@@ -252,7 +252,7 @@ def test_new_lesions_and_a_measuring_tool_feed_the_same_panel(qtbot, ws) -> None
     panel = make_panel(qtbot, read)
     lesion, questions = panel.pages
     # a caliper tool calls the read, not the panel: the fields follow
-    assert panel.current_lesion() == "L1"
+    assert panel.current_lesion() == "Les1"
     read.set_measurement(panel.current_lesion(), 25.5, 19, endpoints_lps=[(0, 0, 0), (25.5, 0, 0)],
                          series_uid="1.2.826.0.1.3680043.2.1125.1", method="semi-auto")
     assert (lesion.long_mm.text(), lesion.perp_mm.text()) == ("25.5", "19")
@@ -309,3 +309,26 @@ def test_level_follows_the_viewer_cursor(qtbot, ws) -> None:
     window.session.sides["baseline"].cursor = (0.0, 0.0, -40.0)
     window.session.cursor_changed.emit("baseline")
     assert page.level.currentText() == "L3"
+
+
+def test_the_add_lesion_form_starts_afresh_with_an_id_that_is_not_a_level(qtbot, ws) -> None:
+    """Issue 15 #7: default ids are Les1, Les2 … (L1 names a lumbar vertebra) and the form
+    forgets the lesion just added: diameters, phenotype, definition, treated index."""
+    panel = make_panel(qtbot, open_guided_read(ws, RITA, "MDA-001", "baseline"))
+    page = panel.pages[0]
+    assert page.lesion_id.text() == "Les1"
+    choose(qtbot, page.level, "L2")
+    choose(qtbot, page.phenotype, "blastic")
+    page.well_defined.click()
+    for edit, text in ((page.long_mm, "24"), (page.perp_mm, "18")):
+        edit.setFocus()
+        qtbot.keyClicks(edit, text)
+    page.treated.click()
+    page.add.click()
+    assert [(les.id, les.phenotype, les.well_defined, les.treated_index)
+            for les in panel.read.tracked] == [("Les1", "blastic", False, True)]
+    assert page.lesion_id.text() == "Les2"
+    assert (page.phenotype.currentText(), page.well_defined.isChecked(),
+            page.treated.isChecked(), page.long_mm.text(), page.perp_mm.text()) == (
+        "lytic", True, False, "", "")
+    assert page.level.currentText() == "L2"  # the level follows the cursor, it stays

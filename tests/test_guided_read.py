@@ -67,7 +67,7 @@ def test_baseline_read_adds_lesions_and_signs(ws) -> None:
     assert stored.observations["lesions"][0]["level"] == "L2"
     assert stored.rule == "reference" and stored.category is None
     (lesion,) = ws.list_lesions("S01")
-    assert (lesion.lesion_id, lesion.phenotype, lesion.treated_index) == ("L1", "lytic", True)
+    assert (lesion.lesion_id, lesion.phenotype, lesion.treated_index) == ("Les1", "lytic", True)
     (m,) = ws.list_measurements(stored.id)
     assert (m.long_mm, m.perp_mm) == (30, 20)
 

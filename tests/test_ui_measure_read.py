@@ -93,25 +93,25 @@ def test_calipers_feed_the_read_and_redraw_on_reopening(qtbot, workspace) -> Non
         assert page.long_mm.value() == pytest.approx(24.0, abs=0.6)
         assert page.perp_mm.value() == pytest.approx(12.0, abs=0.6)
         page.add.click()
-        stored = panel.read.measurements["L1"]
+        stored = panel.read.measurements["Les1"]
         assert stored.series_uid == uids["baseline"] and len(stored.endpoints_lps) == 4
         assert stored.endpoints_lps[0][0] == pytest.approx(8.0, abs=0.6)
-        assert window.measure_tools.drawn["baseline"][0].lesion_id == "L1"
+        assert window.measure_tools.drawn["baseline"][0].lesion_id == "Les1"
         panel.sign_button.click()
         qtbot.waitUntil(lambda: controller.panel is not panel, timeout=3000)
 
         panel = controller.panel
-        assert panel.read.label == "3m" and panel.current_lesion() == "L1"
+        assert panel.read.label == "3m" and panel.current_lesion() == "Les1"
         # the signed baseline's caliper stays drawn on the baseline side
-        assert [d.lesion_id for d in window.measure_tools.drawn["baseline"]] == ["L1"]
+        assert [d.lesion_id for d in window.measure_tools.drawn["baseline"]] == ["Les1"]
         z = float(window.session.sides["followup"].cursor[2])
         _drag(qtbot, window, "followup", (10.0, 30.0, z), (30.0, 45.0, z))    # 25 mm
-        m = panel.read.measurements["L1"]
+        m = panel.read.measurements["Les1"]
         assert m.long_mm == pytest.approx(25.0, abs=0.6) and m.method == "manual"
         assert m.series_uid == uids["3m"]
         assert panel.pages[0].long_mm.value() == pytest.approx(m.long_mm)
         _drag(qtbot, window, "followup", (10.0, 20.0, z), (26.0, 20.0, z))    # replaces it
-        assert panel.read.measurements["L1"].long_mm == pytest.approx(16.0, abs=0.6)
+        assert panel.read.measurements["Les1"].long_mm == pytest.approx(16.0, abs=0.6)
         assert len(window.measure_tools.drawn["followup"]) == 1
         panel.save_button.click()
         window.wait_until_loaded()
@@ -122,9 +122,9 @@ def test_calipers_feed_the_read_and_redraw_on_reopening(qtbot, workspace) -> Non
         assert record.series_uid == uids["3m"] and len(record.endpoints) == 4
 
         again, controller = _window(qtbot, ws)
-        assert [d.lesion_id for d in again.measure_tools.drawn["baseline"]] == ["L1"]
+        assert [d.lesion_id for d in again.measure_tools.drawn["baseline"]] == ["Les1"]
         (drawn,) = again.measure_tools.drawn["followup"]
-        assert drawn.lesion_id == "L1" and drawn.series_uid == uids["3m"]
+        assert drawn.lesion_id == "Les1" and drawn.series_uid == uids["3m"]
         assert drawn.shape.diameters()[0] == pytest.approx(record.long_mm, abs=0.1)
         view = again.panels["followup"].views["axial"]
         assert again.measure_tools._items[id(view)].items, "drawn on its slice again"

@@ -34,6 +34,8 @@ from mdaread.ui.guided_widgets import MmEdit, YesNo, muted
 from mdaread.workflow.guided_answers import FLAG_QUESTIONS, PANEL_LEVELS
 from mdaread.workflow.guided_read import GuidedRead
 
+DEFAULT_PHENOTYPE = "lytic"  # the form's phenotype for each new baseline lesion
+
 Report = Callable[[str], None]
 
 
@@ -102,7 +104,7 @@ class BaselinePage(Page):
         self.lesion_id = QLineEdit()
         self.lesion_id.setMaximumWidth(70)
         self.level = combo(PANEL_LEVELS, "L1")
-        self.phenotype = combo(sorted(BASELINE_PHENOTYPES), "lytic")
+        self.phenotype = combo(sorted(BASELINE_PHENOTYPES), DEFAULT_PHENOTYPE)
         self.well_defined = QCheckBox("Well defined")
         self.well_defined.setChecked(True)
         self.long_mm, self.perp_mm = MmEdit("long mm"), MmEdit("perp mm")
@@ -168,11 +170,14 @@ class BaselinePage(Page):
             self.call(self.read.set_measurement, lesion_id, long_mm, perp_mm, pending[2],
                       pending[3], pending[5])
             pending[4](lesion_id)
-        if added:
+        if added:  # a fresh form for the next lesion: only the level (the cursor's) stays
             for edit in (self.long_mm, self.perp_mm):
                 edit.clear()
+            self.phenotype.setCurrentText(DEFAULT_PHENOTYPE)
+            self.well_defined.setChecked(True)
             self.treated.setChecked(False)
             self.refresh()
+            self.lesion_id.setText(self.read.next_lesion_id())
 
     def _remove(self) -> None:
         row = self.table.currentRow()

@@ -375,8 +375,10 @@ class GuidedRead:
         self._done()
 
     def next_lesion_id(self) -> str:
+        """The first free default lesion id, ``Les1``, ``Les2`` … (not ``L1``, ``L2``: those
+        name lumbar vertebrae, and "L1 (L2, lytic)" reads as two levels)."""
         taken = {les.id for les in self.tracked}
-        return next(f"L{n}" for n in range(1, len(taken) + 2) if f"L{n}" not in taken)
+        return next(f"Les{n}" for n in range(1, len(taken) + 2) if f"Les{n}" not in taken)
 
     def _replace_tracked(self, lesion: LesionBaseline) -> None:
         self.tracked = [lesion if les.id == lesion.id else les for les in self.tracked]
