@@ -22,6 +22,7 @@ from workstation_helpers import (
     SUBJECT,
     activate,
     click,
+    fill_baseline,
     open_case,
     press,
     show_window,
@@ -54,21 +55,9 @@ def _windows(w) -> list:
     return [w.session.sides[side].window for side in ("baseline", "followup")]
 
 
-def _fill_baseline(qtbot, w) -> None:
-    panel = w.guided_read.panel
-    page = panel.pages[0]
-    page.level.setCurrentText("L2")
-    page.phenotype.setCurrentText("lytic")
-    page.long_mm.setText("15")
-    page.perp_mm.setText("12")
-    page.treated.setChecked(True)
-    click(qtbot, page.add)
-    assert panel.read.tracked, panel.error.text()
-
-
 def _sign_baseline(qtbot, w) -> None:
     panel = w.guided_read.panel
-    _fill_baseline(qtbot, w)
+    fill_baseline(qtbot, w)
     click(qtbot, panel.sign_button)
     qtbot.waitUntil(lambda: w.guided_read.panel is not panel, timeout=3000)
 
@@ -136,7 +125,7 @@ def test_ctrl_return_signs_and_never_accepts_a_pending_registration(qtbot, windo
                                                                     keyboard_in) -> None:
     open_case(qtbot, window, SUBJECT, "1m")
     _nudged(qtbot, window)
-    _fill_baseline(qtbot, window)
+    fill_baseline(qtbot, window)
     panel = window.guided_read.panel
     if keyboard_in == "a view":
         click(qtbot, window.panels["followup"].views["sagittal"].graphics.viewport())
@@ -169,3 +158,4 @@ def test_one_meaning_per_key_in_tooltips_and_on_the_card(qtbot, window) -> None:
     assert not [k for k in card if "Ctrl+Return" in k and k != "Ctrl+Return"]
     assert "(Ctrl+Return)" in window.guided_read.panel.sign_button.toolTip()
     assert "(Ctrl+Shift+A)" in window.registration.accept_button.toolTip()
+

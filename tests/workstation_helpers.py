@@ -80,3 +80,16 @@ def press(qtbot, window: QWidget, key: Qt.Key,
 
 def click(qtbot, widget: QWidget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def fill_baseline(qtbot, w) -> None:
+    """Answer the baseline read in the dock (one treated lytic L2 lesion, 15 × 12 mm), unsigned."""
+    panel = w.guided_read.panel
+    page = panel.pages[0]
+    page.level.setCurrentText("L2")
+    page.phenotype.setCurrentText("lytic")
+    page.long_mm.setText("15")
+    page.perp_mm.setText("12")
+    page.treated.setChecked(True)
+    click(qtbot, page.add)
+    assert panel.read.tracked, panel.error.text()

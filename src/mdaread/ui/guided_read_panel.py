@@ -46,6 +46,7 @@ class GuidedReadPanel(QWidget):
     """Emits ``signed()`` after a sign-off and ``timepoint_requested(label)`` from its combo."""
 
     signed = pyqtSignal()
+    saved = pyqtSignal()  # a draft was stored (the worklist shows it)
     timepoint_requested = pyqtSignal(str)
 
     def __init__(self, read: GuidedRead, *, labels: list[str] | None = None,
@@ -248,6 +249,7 @@ class GuidedReadPanel(QWidget):
     def save(self) -> None:
         if not self.read.locked and self._run(self.read.save_draft):
             self.report("Draft saved")
+            self.saved.emit()
 
     def sign(self) -> None:
         if not self.read.locked and self._run(self.read.sign):
@@ -401,6 +403,7 @@ class GuidedReadController(QObject):
             read, labels=labels, note=note,
             correct=lambda r, reason: correct(self.ws, self.actor, r, reason))
         panel.signed.connect(self._signed)
+        panel.saved.connect(self.window.refresh_worklist)  # "draft", not "not read"
         panel.timepoint_requested.connect(self._requested)
         previous, self.panel, self.current = self.panel, panel, (subject, label)
         size = self.window.size()
@@ -431,7 +434,7 @@ class GuidedReadController(QObject):
             window.tabifyDockWidget(worklist, dock)
             self.tabbed = True
 
-    def _keep(self, read: GuidedRead) -> None:
+    def _keep(self, read: GuidedRead, refresh: bool = True) -> None:
         """Save unsaved answers as a draft before their panel goes away (switching timepoint or
         case, closing the window); a refusal is shown in the status bar."""
         if read.dirty and not read.locked:
@@ -439,12 +442,14 @@ class GuidedReadController(QObject):
                 read.save_draft()
                 self.window.status_label.setText(
                     f"Draft of {read.subject} {read.label} saved")
+                if refresh:
+                    self.window.refresh_worklist()  # its row says "draft" now
             except MdareadError as exc:
                 self.window.status_label.setText(f"Draft not saved: {exc}")
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
         if event.type() == QEvent.Type.Close and self.panel is not None:
-            self._keep(self.panel.read)
+            self._keep(self.panel.read, refresh=False)  # the window closes
         return False
 
     def _signed(self) -> None:
