@@ -251,6 +251,8 @@ class MainWindow(QMainWindow):
         self.worklist.select(subject, self.session.sides["followup"].timepoint
                              or self.session.sides["baseline"].timepoint or "")
         for side in SIDES:
+            for view in self.panels[side].views.values():
+                view.keep_view = False  # a case opens fitted to its images
             self._load_preferred(side)
 
     def set_followup(self, timepoint: str) -> None:
@@ -261,6 +263,8 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot switch follow-up", str(exc))
             return
         self._check_timepoint(timepoint)
+        for view in self.panels["followup"].views.values():
+            view.keep_view = True  # the reader's zoom stays across follow-ups
         self._load_preferred("followup")
 
     def step_followup(self, delta: int) -> None:

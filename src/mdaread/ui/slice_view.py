@@ -46,6 +46,7 @@ class _ReadingViewBox(pg.ViewBox):
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             before = self.viewRect().width()
             super().wheelEvent(ev, axis)  # zoom about the mouse
+            self._owner.fitted = False
             after = self.viewRect().width()
             if after > 0:
                 self._owner.on_zoom(self._owner.plane, before / after)
@@ -68,6 +69,7 @@ class _ReadingViewBox(pg.ViewBox):
             ev.accept()
             delta = self.mapSceneToView(ev.lastScenePos()) - self.mapSceneToView(ev.scenePos())
             self.translateBy(x=delta.x(), y=delta.y())
+            self._owner.fitted = False
             return
         ev.accept()
         if button == Qt.MouseButton.LeftButton:
@@ -118,6 +120,11 @@ class SliceView(QWidget):
         self.slice_index = -1
         self._window: Window | None = None
         self._image_source: object = None
+        self.fitted = True
+        """The view shows the whole slice (``reset_view``); False once the reader zooms or pans."""
+        self.keep_view = False
+        """The next volume keeps the reader's zoom (a follow-up switch), centred on the
+        crosshair, instead of being fitted (a case opened). Used once."""
 
         self.graphics = pg.GraphicsView(self)
         self.view_box = _ReadingViewBox(self)
@@ -190,7 +197,7 @@ class SliceView(QWidget):
         self.info.setText(f"{PLANE_SHORT[self.plane]} {index + 1}/{g.n_slices}")
         self._place_labels()
         if new_volume:
-            self.reset_view()
+            self._fit_or_keep(QPointF(c * du, r * dv))
         else:
             self._keep_in_view(QPointF(c * du, r * dv))
         for overlay in self.overlays:
@@ -223,6 +230,19 @@ class SliceView(QWidget):
         """Fit the whole slice in the view."""
         if self.geometry_ is not None:
             self.view_box.autoRange(items=[self.image], padding=0.02)
+            self.fitted = True
+
+    def _fit_or_keep(self, crosshair: QPointF) -> None:
+        """A new volume on show: fit it, or, after a follow-up switch of a view the reader had
+        zoomed or panned, keep the millimetres shown (the zoom) around the crosshair, which
+        linked navigation put on the same anatomy."""
+        keep, self.keep_view = self.keep_view and not self.fitted, False
+        rect = self.view_box.viewRect()
+        if not keep or rect.width() <= 0 or rect.height() <= 0:
+            self.reset_view()
+            return
+        rect.moveCenter(crosshair)
+        self.view_box.setRange(rect, padding=0.0)
 
     def _keep_in_view(self, point: QPointF) -> None:
         """Pan (never zoom) so that the crosshair stays visible when the cursor moves off the
@@ -242,6 +262,7 @@ class SliceView(QWidget):
         """Zoom by ``factor`` (> 1 magnifies) about the view centre, or about the crosshair."""
         centre = QPointF(self.vline.value(), self.hline.value()) if about_crosshair else None
         self.view_box.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
+        self.fitted = False
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
