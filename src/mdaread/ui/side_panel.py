@@ -3,7 +3,7 @@ an info cell with window, series and the readout under the cursor."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -111,10 +111,23 @@ class SidePanel(QWidget):
         self.series_picker.clear()
         for choice in state.choices:
             self.series_picker.addItem(_choice_text(choice), choice)
+            self.series_picker.setItemData(self.series_picker.count() - 1, _choice_tip(choice),
+                                           Qt.ItemDataRole.ToolTipRole)
+        self._fit_picker_list()
         for view in self.views.values():
             view.clear()
         self.info.setText("loading…" if state.choices else "no series at this timepoint")
         self.readout.setText("")
+
+    def _fit_picker_list(self) -> None:
+        """The drop-down list is as wide as its longest series name (the closed box may clip)."""
+        picker = self.series_picker
+        metrics = picker.fontMetrics()
+        widest = max((metrics.horizontalAdvance(picker.itemText(i))
+                      for i in range(picker.count())), default=0)
+        view = picker.view()
+        if view is not None:
+            view.setMinimumWidth(widest + 40)  # frame, margins, a scroll bar
 
     def _redraw_if_mine(self, side: str) -> None:
         if side == self.side:
@@ -128,6 +141,7 @@ class SidePanel(QWidget):
             index = self.series_picker.findText(_choice_text(state.series))
             if index >= 0:
                 self.series_picker.setCurrentIndex(index)
+                self.series_picker.setToolTip(_choice_tip(state.series))
         if state.volume is not None and state.window is not None and state.cursor is not None:
             sx, sy, sz = state.volume.spacing
             k, j, i = state.volume.shape
@@ -160,4 +174,16 @@ class SidePanel(QWidget):
 
 
 def _choice_text(choice: SeriesChoice) -> str:
-    return f"{choice.modality} · {choice.description}"
+    """The series as the picker lists it: its description, with the modality in front unless
+    the description starts with it already ("CT SPINE 2mm", not "CT · CT SPINE 2mm")."""
+    description = choice.description.strip()
+    if not description:
+        return choice.modality
+    if description.upper().startswith(choice.modality.upper()):
+        return description
+    return f"{choice.modality} · {description}"
+
+
+def _choice_tip(choice: SeriesChoice) -> str:
+    """The picker's tooltip: the whole series name, whatever the combo box has room for."""
+    return f"{choice.modality} series: {choice.description or '(no description)'}"

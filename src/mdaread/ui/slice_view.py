@@ -164,11 +164,12 @@ class SliceView(QWidget):
         self.overlays.clear()
         self.graphics.close()
 
-    def _overlay_label(self, colour: str = theme.MUTED) -> QLabel:
+    def _overlay_label(self, colour: str = theme.TEXT) -> QLabel:
         label = QLabel(self.graphics)
-        # a translucent plate keeps the letters legible over bright bone and the crosshair
-        label.setStyleSheet(f"background: rgba(17, 19, 21, 150); color: {colour}; "
-                            "font-weight: bold; padding: 0px 2px;")
+        # a dark plate keeps the letters legible over bright bone and the crosshair (the plate
+        # at alpha 150 with grey letters left them at a contrast of ~1:1 over white bone)
+        label.setStyleSheet(f"background: rgba(17, 19, 21, {theme.LABEL_PLATE_ALPHA}); "
+                            f"color: {colour}; font-weight: bold; padding: 0px 2px;")
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         return label
 

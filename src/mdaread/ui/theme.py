@@ -14,6 +14,8 @@ ACCENT = "#d9a441"       # crosshair, focus, the active timepoint
 BASELINE = "#5fa8d3"     # side colours in headers
 FOLLOWUP = "#9ccf7a"
 ERROR = "#e06c5f"
+LABEL_PLATE_ALPHA = 215  # the dark plate under letters drawn over images (orientation, slice)
+INDICATOR = "#9aa1a8"    # check box and radio button outlines: visible on the dark panels
 
 STYLESHEET = f"""
 QWidget {{ background: {PANEL}; color: {TEXT}; font-size: 12px; }}
@@ -32,6 +34,17 @@ QProgressBar {{ background: {BACKGROUND}; border: 1px solid #2f3439; height: 12p
 QProgressBar::chunk {{ background: {ACCENT}; }}
 QLabel#sideTitle {{ font-size: 14px; font-weight: bold; }}
 QLabel#muted {{ color: {MUTED}; }}
+QCheckBox::indicator, QRadioButton::indicator {{ width: 12px; height: 12px;
+    border: 1px solid {INDICATOR}; background: {BACKGROUND}; }}
+QCheckBox::indicator {{ border-radius: 2px; }}
+QRadioButton::indicator {{ border-radius: 7px; }}
+QCheckBox::indicator:hover, QRadioButton::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
+QRadioButton::indicator:checked {{ background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5,
+    fx: 0.5, fy: 0.5, stop: 0 {ACCENT}, stop: 0.55 {ACCENT}, stop: 0.65 {BACKGROUND},
+    stop: 1 {BACKGROUND}); border-color: {ACCENT}; }}
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled {{ border-color: #4a5056; }}
+QCheckBox::indicator:checked:disabled {{ background: #6b5a36; }}
 QFrame#shortcutOverlay {{ background: rgba(10, 12, 14, 225); border: 1px solid {ACCENT};
     border-radius: 6px; }}
 QFrame#shortcutOverlay QLabel {{ background: transparent; }}
