@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libxcb-shape0 libxkbcommon-x11-0 fonts-dejavu-core
   # dciodvfy (dicom3tools) and dsrdump (dcmtk): validation of the DICOM objects mdaread writes
   dicom3tools dcmtk
+  # a throwaway PACS for the tests of `mdaread pacs` (tests/orthanc_server.py)
+  orthanc orthanc-dicomweb
 )
 
 missing=()

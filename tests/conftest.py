@@ -38,3 +38,41 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                           "or env MDAREAD_FUZZ_CASES)")
     parser.addoption("--fuzz-seed", type=int, default=None,
                      help="campaign seed of tests/test_io_fuzz.py (or env MDAREAD_FUZZ_SEED)")
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One throwaway Orthanc on loopback for the test run (tests/orthanc_server.py), holding
+    the sample trial's subject MDA-001 (sample_dicom/MDA-001, uploaded through its REST API);
+    stopped by its PID at the end. Skips only when the orthanc packages are not installed."""
+    from orthanc_server import OrthancServer, dicomweb_plugin, orthanc_binary
+
+    if orthanc_binary() is None or dicomweb_plugin() is None:
+        pytest.skip("Orthanc not installed (apt-get install orthanc orthanc-dicomweb; "
+                    "scripts/setup.sh does it)")
+    server = OrthancServer.start(tmp_path_factory.mktemp("orthanc"))
+    try:
+        server.upload(sorted((SAMPLE_DICOM / "MDA-001").rglob("*.dcm")))
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pacs_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data manager acting, with the test Orthanc's login in the environment."""
+    from orthanc_server import PASSWORD, USER
+
+    monkeypatch.setenv("MDAREAD_USER", "dana")
+    monkeypatch.setenv("MDAREAD_ROLE", "data_manager")
+    monkeypatch.setenv("MDAREAD_PACS_USER", USER)
+    monkeypatch.setenv("MDAREAD_PACS_PASSWORD", PASSWORD)
+    monkeypatch.delenv("MDAREAD_PACS_TOKEN", raising=False)
+
+
+@pytest.fixture(scope="session")
+def folder_series() -> dict[str, object]:
+    """Series UID → the folder scan's candidate (what a folder import would see)."""
+    from mdaread.io import scan_path
+
+    return {c.series_uid: c for c in scan_path(SAMPLE_DICOM / "MDA-001").series}

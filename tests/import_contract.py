@@ -48,8 +48,8 @@ OWNERS: dict[str, frozenset[str]] = {
     "sqlite3": frozenset({"storage"}),
     "psycopg": frozenset({"storage"}),
     # io reads DICOM; export writes SR/SEG through highdicom, whose API is pydicom's Dataset,
-    # Code and UID (generate_uid): no other package touches DICOM objects
-    "pydicom": frozenset({"io", "export"}),
+    # Code and UID (generate_uid); pacs: pynetdicom speaks pydicom Datasets
+    "pydicom": frozenset({"io", "export", "pacs"}),
     "nibabel": frozenset({"io"}),
     "skimage": frozenset({"segmentation"}),
     "highdicom": frozenset({"export"}),
@@ -57,6 +57,7 @@ OWNERS: dict[str, frozenset[str]] = {
     "matplotlib": frozenset({"export"}),
     "dicomweb_client": frozenset({"pacs"}),
     "pynetdicom": frozenset({"pacs"}),
+    "requests": frozenset({"pacs"}),  # the HTTP session under dicomweb-client
 }
 """Library (top-level import name) → the only packages that may import it. A library that is
 in neither this table nor SHARED_LIBRARIES nor the standard library breaks the contract: add

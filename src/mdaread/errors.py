@@ -36,3 +36,7 @@ class Cancelled(MdareadError):
 
 class SegmentationError(InputError):
     """A seed that gives no lesion: off the image, in air or cement, no lesion-like boundary."""
+
+
+class PacsError(MdareadError):
+    """A PACS that cannot be reached, refuses us, or lacks what was asked (names the server)."""
